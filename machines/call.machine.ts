@@ -1,0 +1,436 @@
+/**
+ * The conversation-level behaviour of one call: presence (check-ins, goodbye), the outbound dial guard, the max
+ * call duration and every exit path, ending in exactly one shutdown.
+ *
+ * Pure: no I/O, no clock but XState `after` delays. Every side effect is a named action (see `Commands`) with a
+ * no-op placeholder here; `src/` provides the real ones with `machine.provide()`. The context is finite and
+ * serialisable (counters are bounded by config, strings come from events), so the graph can be explored.
+ */
+import { and, assign, enqueueActions, not, setup } from 'xstate';
+import type { AgentConfig } from '../src/config/schema.js';
+import { dialRefusal } from './dialPolicy.js';
+import type { CallEvent, CloseReason, Commands, DialOutcome, DialRefusal } from './events.js';
+
+/** The part of the agent's config the machine reads. */
+export type CallSettings = Pick<
+  AgentConfig,
+  'presence' | 'checkIn' | 'goodbye' | 'closeAction' | 'dial' | 'maxCallDuration'
+>;
+
+export interface CallContext {
+  readonly settings: CallSettings;
+  /** Check-ins said in the current unanswered spell (0..checkIn.maxPrompts). */
+  attempt: number;
+  /** Tools running now; presence is paused while > 0. */
+  tools: number;
+  /** The agent is `listening`: the only agent state in which LiveKit (and our own window) counts silence. */
+  agentListening: boolean;
+  /** The number being dialed; presence is paused while set. */
+  dialNumber: string | null;
+  /** The first reason the call started to end; later ones never replace it. */
+  closeReason: CloseReason | null;
+  callerGone: boolean;
+  roomGone: boolean;
+}
+
+/** Placeholder for a command: `src/` provides the real implementation. */
+const command =
+  <K extends keyof Commands>() =>
+  (_args: unknown, _params: Commands[K]): void => {};
+
+const checkInText = (s: CallSettings, attempt: number): string =>
+  s.checkIn.messages[Math.min(attempt, s.checkIn.messages.length) - 1] ?? s.checkIn.messages[0]!;
+
+/** Reasons whose close is polite: someone is still there to hear a goodbye. */
+const GOODBYE_REASONS: readonly CloseReason[] = ['user_unresponsive', 'end_requested', 'max_duration', 'drain'];
+
+const callSetup = setup({
+  types: {
+    context: {} as CallContext,
+    events: {} as CallEvent,
+    input: {} as CallSettings,
+  },
+  actions: {
+    checkIn: command<'checkIn'>(),
+    goodbye: command<'goodbye'>(),
+    warn: command<'warn'>(),
+    dialStart: command<'dialStart'>(),
+    dialCancel: command<'dialCancel'>(),
+    dialEnd: command<'dialEnd'>(),
+    dialRefused: command<'dialRefused'>(),
+    sessionClose: command<'sessionClose'>(),
+    shutdown: command<'shutdown'>(),
+    deleteRoom: command<'deleteRoom'>(),
+
+    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    resetAttemptsIfConfigured: assign({
+      attempt: ({ context }) => (context.settings.checkIn.resetOnSpeech ? 0 : context.attempt),
+    }),
+    toolStarted: assign({ tools: ({ context }) => context.tools + 1 }),
+    toolFinished: assign({ tools: ({ context }) => Math.max(0, context.tools - 1) }),
+    trackAgentState: assign({
+      agentListening: ({ context, event }) =>
+        event.type === 'AGENT_STATE' ? event.state === 'listening' : context.agentListening,
+    }),
+    rememberDial: assign({
+      dialNumber: ({ context, event }) => (event.type === 'DIAL_REQUESTED' ? event.number : context.dialNumber),
+    }),
+    forgetDial: assign({ dialNumber: null }),
+    closeFor: assign({
+      closeReason: ({ context }, params: { reason: CloseReason }) => context.closeReason ?? params.reason,
+    }),
+    markCallerGone: assign({ callerGone: true }),
+    markRoomGone: assign({ roomGone: true }),
+  },
+  guards: {
+    presencePaused: ({ context }) => context.tools > 0 || context.dialNumber !== null,
+    agentListening: ({ context }) => context.agentListening,
+    isAway: ({ event }) => event.type === 'USER_STATE' && event.state === 'away',
+    // What brings the user back: a final transcript always; detected speech only with activitySignal 'vad'.
+    isActivity: ({ context, event }) =>
+      event.type === 'TRANSCRIPT' ||
+      (event.type === 'USER_STATE' && event.state === 'speaking' && context.settings.presence.activitySignal === 'vad'),
+    promptsExhausted: ({ context }) => context.attempt >= context.settings.checkIn.maxPrompts,
+    isCurrentCheckInPlayout: ({ context, event }) =>
+      event.type === 'PLAYOUT_FINISHED' && event.prompt === 'checkIn' && event.attempt === context.attempt,
+    isGoodbyePlayout: ({ event }) => event.type === 'PLAYOUT_FINISHED' && event.prompt === 'goodbye',
+    toolRunning: ({ context }) => context.tools > 0,
+    dialInFlight: ({ context }) => context.dialNumber !== null,
+    settlesOurDial: ({ context, event }) => event.type === 'DIAL_SETTLED' && event.number === context.dialNumber,
+    numberRefused: ({ context, event }) =>
+      event.type === 'DIAL_REQUESTED' && dialRefusal(event.number, context.settings.dial) !== null,
+    cancelOnCallerLeft: ({ context }) => context.settings.dial.onCallerLeft === 'cancel',
+    hasMaxDuration: ({ context }) => context.settings.maxCallDuration !== null,
+    hasWarning: ({ context }) => (context.settings.maxCallDuration?.warnBefore ?? 0) > 0,
+    wantsGoodbye: ({ context }) =>
+      context.closeReason !== null &&
+      GOODBYE_REASONS.includes(context.closeReason) &&
+      !context.callerGone &&
+      !context.roomGone,
+  },
+  delays: {
+    awayWindow: ({ context }) => context.settings.presence.userAwayTimeout * 1000,
+    checkInInterval: ({ context }) => context.settings.checkIn.interval * 1000,
+    checkInMax: ({ context }) => context.settings.checkIn.maxSeconds * 1000,
+    goodbyeMax: ({ context }) => context.settings.goodbye.maxSeconds * 1000,
+    settleTimeout: ({ context }) => context.settings.dial.settleTimeout * 1000,
+    dialMax: ({ context }) => context.settings.dial.maxSeconds * 1000,
+    warnAt: ({ context }) => {
+      const m = context.settings.maxCallDuration;
+      return m ? (m.seconds - m.warnBefore) * 1000 : Infinity;
+    },
+    warnBefore: ({ context }) => (context.settings.maxCallDuration?.warnBefore ?? 0) * 1000,
+    maxDuration: ({ context }) => (context.settings.maxCallDuration?.seconds ?? Infinity) * 1000,
+  },
+});
+
+// The machine ends the dial itself (caller left, close deadline, watchdog): cancel it explicitly, then record it.
+const cancelDial = callSetup.enqueueActions(({ context, enqueue }) => {
+  if (context.dialNumber === null) return;
+  enqueue({ type: 'dialCancel', params: { number: context.dialNumber } });
+  enqueue({ type: 'dialEnd', params: { number: context.dialNumber, outcome: 'cancelled' } });
+  enqueue('forgetDial');
+});
+
+// The room is gone, and the dial's participant with it: nothing to cancel, only record the outcome.
+const recordDialLost = callSetup.enqueueActions(({ context, enqueue }) => {
+  if (context.dialNumber === null) return;
+  enqueue({ type: 'dialEnd', params: { number: context.dialNumber, outcome: 'cancelled' } });
+  enqueue('forgetDial');
+});
+
+// One transition does the whole close, in order, so it can neither half-happen nor happen twice.
+const finish = callSetup.enqueueActions(({ context, enqueue }) => {
+  const reason = context.closeReason ?? 'error';
+  enqueue({ type: 'sessionClose', params: { reason } });
+  enqueue({ type: 'shutdown', params: { reason } });
+  if (context.settings.closeAction === 'delete-room' && !context.roomGone) enqueue({ type: 'deleteRoom', params: {} });
+});
+
+export const callMachine = callSetup.createMachine({
+  id: 'call',
+  context: ({ input }) => ({
+    settings: input,
+    attempt: 0,
+    tools: 0,
+    agentListening: false,
+    dialNumber: null,
+    closeReason: null,
+    callerGone: false,
+    roomGone: false,
+  }),
+  initial: 'live',
+  states: {
+    live: {
+      type: 'parallel',
+      on: {
+        // Tools and agent state are tracked here; the presence region derives pause/hold from them.
+        TOOL_STARTED: { actions: 'toolStarted' },
+        TOOL_FINISHED: { guard: 'toolRunning', actions: 'toolFinished' },
+        AGENT_STATE: { actions: 'trackAgentState' },
+        // Non-presence exits. Each goes through `closing`, which waits for an in-flight dial to settle.
+        END_REQUESTED: { target: 'closing', actions: { type: 'closeFor', params: { reason: 'end_requested' } } },
+        DRAIN: { target: 'closing', actions: { type: 'closeFor', params: { reason: 'drain' } } },
+        MAX_DURATION_REACHED: { target: 'closing', actions: { type: 'closeFor', params: { reason: 'max_duration' } } },
+        SESSION_CLOSED: { target: 'closing', actions: { type: 'closeFor', params: { reason: 'session_closed' } } },
+        FATAL_ERROR: { target: 'closing', actions: { type: 'closeFor', params: { reason: 'error' } } },
+        CALLER_DISCONNECTED: [
+          // dial.onCallerLeft 'cancel': the dial was for the caller, who is gone; end it explicitly.
+          {
+            guard: and(['dialInFlight', 'cancelOnCallerLeft']),
+            target: 'closing',
+            actions: ['markCallerGone', { type: 'closeFor', params: { reason: 'caller_left' } }, cancelDial],
+          },
+          // 'continue' (or no dial): `closing` lets an in-flight dial settle first.
+          { target: 'closing', actions: ['markCallerGone', { type: 'closeFor', params: { reason: 'caller_left' } }] },
+        ],
+        // The room is gone: its participants, the dial's included. Nothing to wait for, nobody to say goodbye to.
+        ROOM_DISCONNECTED: {
+          target: 'closing',
+          actions: ['markRoomGone', { type: 'closeFor', params: { reason: 'room_deleted' } }, recordDialLost],
+        },
+      },
+      states: {
+        presence: {
+          initial: 'active',
+          states: {
+            active: {
+              // A running tool or a dial in flight pauses presence. Derived from context, so no path can forget it.
+              always: { guard: 'presencePaused', target: 'paused' },
+              initial: 'present',
+              states: {
+                present: {
+                  initial: 'trusting',
+                  on: {
+                    TRANSCRIPT: { target: '.trusting', actions: 'resetAttemptsIfConfigured' },
+                  },
+                  states: {
+                    // LiveKit's away timer is armed (both sides listening): its edge-triggered `away` is the signal.
+                    trusting: {
+                      on: {
+                        USER_STATE: [
+                          { guard: 'isAway', target: '#call.live.presence.active.away' },
+                          { guard: 'isActivity', actions: 'resetAttemptsIfConfigured' },
+                        ],
+                      },
+                    },
+                    // Presence resumed after a pause. LiveKit's `away` may have fired during the pause and will not
+                    // fire again this spell, so the machine runs its own full window and ignores LiveKit's.
+                    ownWindow: {
+                      initial: 'counting',
+                      on: {
+                        USER_STATE: {
+                          guard: 'isActivity',
+                          target: 'trusting',
+                          actions: 'resetAttemptsIfConfigured',
+                        },
+                      },
+                      states: {
+                        // Like LiveKit's timer, ours only runs while the agent is listening.
+                        counting: {
+                          always: { guard: not('agentListening'), target: 'held' },
+                          after: { awayWindow: '#call.live.presence.active.away' },
+                        },
+                        held: { always: { guard: 'agentListening', target: 'counting' } },
+                      },
+                    },
+                  },
+                },
+                away: {
+                  initial: 'next',
+                  on: {
+                    USER_STATE: {
+                      guard: 'isActivity',
+                      target: 'present.trusting',
+                      actions: 'resetAttemptsIfConfigured',
+                    },
+                    TRANSCRIPT: { target: 'present.trusting', actions: 'resetAttemptsIfConfigured' },
+                  },
+                  states: {
+                    // Another check-in, or the goodbye once they are used up (also when the count was not reset).
+                    next: {
+                      always: [
+                        {
+                          guard: 'promptsExhausted',
+                          target: '#call.closing',
+                          actions: { type: 'closeFor', params: { reason: 'user_unresponsive' } },
+                        },
+                        { target: 'prompting', actions: 'countAttempt' },
+                      ],
+                    },
+                    prompting: {
+                      entry: {
+                        type: 'checkIn',
+                        params: ({ context }) => ({
+                          attempt: context.attempt,
+                          mode: context.settings.checkIn.mode,
+                          instructions: context.settings.checkIn.instructions,
+                          text: checkInText(context.settings, context.attempt),
+                        }),
+                      },
+                      // The interval counts from the end of this prompt's playout; a playout that never reports
+                      // is bounded by checkIn.maxSeconds.
+                      on: { PLAYOUT_FINISHED: { guard: 'isCurrentCheckInPlayout', target: 'waiting' } },
+                      after: { checkInMax: 'waiting' },
+                    },
+                    waiting: { after: { checkInInterval: 'next' } },
+                  },
+                },
+              },
+            },
+            // Tools or a dial in flight. Nothing presence-related can happen here; on resume, a full own window.
+            paused: {
+              always: { guard: not('presencePaused'), target: 'active.present.ownWindow' },
+              // The user talking during a tool or a dial is still an answer to earlier check-ins.
+              on: {
+                USER_STATE: { guard: 'isActivity', actions: 'resetAttemptsIfConfigured' },
+                TRANSCRIPT: { actions: 'resetAttemptsIfConfigured' },
+              },
+            },
+          },
+        },
+        dial: {
+          initial: 'idle',
+          states: {
+            idle: {
+              on: {
+                DIAL_REQUESTED: [
+                  {
+                    guard: 'numberRefused',
+                    actions: {
+                      type: 'dialRefused',
+                      params: ({ context, event }) => refusalParams(context, event),
+                    },
+                  },
+                  {
+                    target: 'dialing',
+                    actions: [
+                      'rememberDial',
+                      { type: 'dialStart', params: ({ event }) => ({ number: numberOf(event) }) },
+                    ],
+                  },
+                ],
+              },
+            },
+            dialing: {
+              // Watchdog: a dial that never reports would pause presence forever.
+              after: { dialMax: { target: 'idle', actions: cancelDial } },
+              on: {
+                DIAL_REQUESTED: {
+                  actions: {
+                    type: 'dialRefused',
+                    params: ({ event }) => ({ number: numberOf(event), reason: 'dial_in_flight' as const }),
+                  },
+                },
+                DIAL_SETTLED: {
+                  guard: 'settlesOurDial',
+                  target: 'idle',
+                  actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, 'forgetDial'],
+                },
+              },
+            },
+          },
+        },
+        callTimer: {
+          initial: 'start',
+          states: {
+            start: {
+              always: [
+                { guard: not('hasMaxDuration'), target: 'off' },
+                { guard: 'hasWarning', target: 'beforeWarning' },
+                { target: 'beforeLimit' },
+              ],
+            },
+            off: {},
+            beforeWarning: {
+              after: {
+                warnAt: {
+                  target: 'warned',
+                  actions: {
+                    type: 'warn',
+                    params: ({ context }) => ({ text: context.settings.maxCallDuration?.message ?? '' }),
+                  },
+                },
+              },
+            },
+            warned: {
+              after: {
+                warnBefore: { target: '#call.closing', actions: { type: 'closeFor', params: { reason: 'max_duration' } } },
+              },
+            },
+            beforeLimit: {
+              after: {
+                maxDuration: { target: '#call.closing', actions: { type: 'closeFor', params: { reason: 'max_duration' } } },
+              },
+            },
+          },
+        },
+      },
+    },
+    // Router: let an in-flight dial settle, then say goodbye if someone can hear it, then finish.
+    closing: {
+      always: [
+        { guard: 'dialInFlight', target: 'settlingDial' },
+        { guard: 'wantsGoodbye', target: 'goodbye' },
+        { target: 'closed' },
+      ],
+    },
+    // A close wanted during a dial waits for it to settle, at most dial.settleTimeout, then cancels it.
+    settlingDial: {
+      after: { settleTimeout: { target: 'closing', actions: cancelDial } },
+      on: {
+        DIAL_SETTLED: {
+          guard: 'settlesOurDial',
+          target: 'closing',
+          actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, 'forgetDial'],
+        },
+        CALLER_DISCONNECTED: [
+          { guard: 'cancelOnCallerLeft', target: 'closing', actions: ['markCallerGone', cancelDial] },
+          { actions: 'markCallerGone' },
+        ],
+        ROOM_DISCONNECTED: { target: 'closing', actions: ['markRoomGone', recordDialLost] },
+        DIAL_REQUESTED: { actions: { type: 'dialRefused', params: ({ event }) => closingRefusal(event) } },
+      },
+    },
+    goodbye: {
+      entry: { type: 'goodbye', params: ({ context }) => ({ text: context.settings.goodbye.message }) },
+      after: { goodbyeMax: 'closed' },
+      on: {
+        PLAYOUT_FINISHED: { guard: 'isGoodbyePlayout', target: 'closed' },
+        CALLER_DISCONNECTED: { target: 'closed', actions: 'markCallerGone' },
+        ROOM_DISCONNECTED: { target: 'closed', actions: 'markRoomGone' },
+        DIAL_REQUESTED: { actions: { type: 'dialRefused', params: ({ event }) => closingRefusal(event) } },
+      },
+    },
+    // Final: session close, the explicit shutdown, the room. No event is handled after this.
+    closed: { type: 'final', entry: finish },
+  },
+});
+
+function numberOf(event: CallEvent): string {
+  return event.type === 'DIAL_REQUESTED' ? event.number : '';
+}
+
+function refusalParams(context: CallContext, event: CallEvent): { number: string; reason: DialRefusal } {
+  const number = numberOf(event);
+  return { number, reason: dialRefusal(number, context.settings.dial) ?? 'not_allowed' };
+}
+
+function closingRefusal(event: CallEvent): { number: string; reason: DialRefusal } {
+  return { number: numberOf(event), reason: 'closing' };
+}
+
+function settledParams(event: CallEvent): { number: string; outcome: DialOutcome; sipStatus?: number } {
+  if (event.type !== 'DIAL_SETTLED') return { number: '', outcome: 'failed' };
+  return event.sipStatus === undefined
+    ? { number: event.number, outcome: event.outcome }
+    : { number: event.number, outcome: event.outcome, sipStatus: event.sipStatus };
+}
+
+export type CallMachine = typeof callMachine;
+
+/** Reads the machine's input from a full config. */
+export function callSettings(config: AgentConfig): CallSettings {
+  const { presence, checkIn, goodbye, closeAction, dial, maxCallDuration } = config;
+  return { presence, checkIn, goodbye, closeAction, dial, maxCallDuration };
+}

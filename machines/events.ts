@@ -1,0 +1,108 @@
+/**
+ * The vocabulary shared by the machine, the simulator, the AgentSession bridge and the session record.
+ * Input events mirror what LiveKit gives; commands are what the machine asks the outside world to do.
+ */
+
+/** As the AgentSession's `user_state_changed`. */
+export type UserState = 'speaking' | 'listening' | 'away';
+/** As the AgentSession's `agent_state_changed`. */
+export type AgentState = 'initializing' | 'idle' | 'listening' | 'thinking' | 'speaking';
+
+export const USER_STATES: readonly UserState[] = ['speaking', 'listening', 'away'];
+export const AGENT_STATES: readonly AgentState[] = ['initializing', 'idle', 'listening', 'thinking', 'speaking'];
+
+/** How a dial ended. `cancelled`: we ended it (caller left, room deleted, close deadline, watchdog). */
+export type DialOutcome = 'answered' | 'busy' | 'no-answer' | 'failed' | 'cancelled';
+export const DIAL_OUTCOMES: readonly DialOutcome[] = ['answered', 'busy', 'no-answer', 'failed', 'cancelled'];
+
+/** Why a dial request was refused; it is never dialed. */
+export type DialRefusal = 'not_e164' | 'not_allowed' | 'dial_in_flight' | 'closing';
+
+/** Why the call ends. Exactly one reason per call, the first one that happened. */
+export type CloseReason =
+  | 'user_unresponsive'
+  | 'end_requested'
+  | 'caller_left'
+  | 'room_deleted'
+  | 'drain'
+  | 'max_duration'
+  | 'session_closed'
+  | 'error';
+
+/** Which spoken prompt a playout belongs to. */
+export type PromptKind = 'checkIn' | 'goodbye' | 'warning';
+
+export type CallEvent =
+  | { type: 'USER_STATE'; state: UserState }
+  | { type: 'AGENT_STATE'; state: AgentState }
+  /** A final user transcript. The text is not kept by the machine. */
+  | { type: 'TRANSCRIPT'; text?: string }
+  | { type: 'TOOL_STARTED'; name: string }
+  | { type: 'TOOL_FINISHED'; name: string }
+  /** The agent was asked to dial (its add-participant tool). */
+  | { type: 'DIAL_REQUESTED'; number: string }
+  /** The dialer reports how the dial to `number` ended. */
+  | { type: 'DIAL_SETTLED'; number: string; outcome: DialOutcome; sipStatus?: number }
+  /** A prompt finished playing (or was interrupted). `attempt` identifies the check-in it belongs to. */
+  | { type: 'PLAYOUT_FINISHED'; prompt: PromptKind; attempt?: number; interrupted?: boolean }
+  | { type: 'CALLER_DISCONNECTED' }
+  /** The agent's room went away: deleted from a backend, or the connection ended. */
+  | { type: 'ROOM_DISCONNECTED'; deleted?: boolean }
+  | { type: 'END_REQUESTED'; source: 'frontend' | 'backend' }
+  /** SIGTERM: the worker is draining. */
+  | { type: 'DRAIN' }
+  | { type: 'MAX_DURATION_REACHED' }
+  /** The AgentSession closed by itself (not at our request). */
+  | { type: 'SESSION_CLOSED' }
+  | { type: 'FATAL_ERROR'; message?: string };
+
+export type CallEventType = CallEvent['type'];
+
+/** Events that carry presence information: none of them may ever cause a close while a dial is in flight. */
+export const PRESENCE_EVENT_TYPES: readonly CallEventType[] = [
+  'USER_STATE',
+  'AGENT_STATE',
+  'TRANSCRIPT',
+  'TOOL_STARTED',
+  'TOOL_FINISHED',
+  'PLAYOUT_FINISHED',
+];
+
+/** What the machine asks for, by action name, with its parameters. */
+export interface Commands {
+  /** Say check-in number `attempt` (1-based): generate it from `instructions` (llm) or say `text` (fixed). */
+  checkIn: { attempt: number; mode: 'llm' | 'fixed'; instructions: string; text: string };
+  /** Say the goodbye (fixed text) and report its playout. */
+  goodbye: { text: string };
+  /** Say the max-duration warning. */
+  warn: { text: string };
+  /** Start dialing `number`; report with DIAL_SETTLED. */
+  dialStart: { number: string };
+  /** Cancel the dial to `number` explicitly (remove that participant). */
+  dialCancel: { number: string };
+  /** Record how a dial ended. */
+  dialEnd: { number: string; outcome: DialOutcome; sipStatus?: number };
+  /** A dial request that will not be dialed, and why. */
+  dialRefused: { number: string; reason: DialRefusal };
+  /** Close the AgentSession. */
+  sessionClose: { reason: CloseReason };
+  /** Call `ctx.shutdown(reason)`: the job ends. */
+  shutdown: { reason: CloseReason };
+  /** Delete the room (closeAction 'delete-room'); hangs up every participant, SIP callers too. */
+  deleteRoom: Record<string, never>;
+}
+export type CommandType = keyof Commands;
+export type Command = { [K in CommandType]: { type: K } & Commands[K] }[CommandType];
+
+export const COMMAND_TYPES: readonly CommandType[] = [
+  'checkIn',
+  'goodbye',
+  'warn',
+  'dialStart',
+  'dialCancel',
+  'dialEnd',
+  'dialRefused',
+  'sessionClose',
+  'shutdown',
+  'deleteRoom',
+];

@@ -1,0 +1,174 @@
+/**
+ * The one schema for every knob of the agent. agent.config.ts, env overrides, scenario overrides and (in the
+ * real agent) per-call dispatch metadata are all validated by it, so a bad value is rejected the same way
+ * wherever it comes from. Durations are in seconds, like LiveKit's own `userAwayTimeout`.
+ */
+import { z } from 'zod';
+
+const seconds = (what: string) =>
+  z.number({ error: `${what} must be a number of seconds` }).finite().positive({ error: `${what} must be > 0 seconds` });
+
+/** Numbers a tool may never dial unless `dial.allow` names them explicitly: premium-rate and
+ * pay-per-minute ranges that toll fraud through prompt injection aims at. Users narrow `allow` further. */
+export const DEFAULT_DENIED_PREFIXES = [
+  '+1900*', // US/Canada premium rate
+  '+1976*', // US pay-per-call
+  '+449*', // UK premium rate (09xx)
+  '+4470*', // UK "personal numbers", a classic fraud range
+  '+4487*', // UK revenue-sharing (087x)
+  '+3389*', // France premium (089x)
+  '+49900*', // Germany premium rate
+  '+39899*', // Italy premium
+  '+61190*', // Australia premium
+  '+881*', // satellite / global mobile
+  '+882*', // international networks
+  '+883*',
+] as const;
+
+/** A dial pattern: an exact E.164 number, a prefix ending in `*`, or `*` alone (everything). */
+const dialPattern = z
+  .string()
+  .regex(/^(\*|\+[0-9]{1,15}\*?)$/, { error: 'a dial pattern is "*", an E.164 number, or an E.164 prefix ending in "*"' });
+
+const presence = z.strictObject({
+  /** Seconds of silence (both sides listening) before LiveKit marks the user `away`. Passed to AgentSession. */
+  userAwayTimeout: seconds('presence.userAwayTimeout').default(15),
+  /** What brings an away user back: `vad` (speech detected or a transcript) or `transcript` (a final transcript only;
+   * robust to line noise on phone calls). */
+  activitySignal: z.enum(['vad', 'transcript']).default('vad'),
+});
+
+const checkIn = z.strictObject({
+  /** `llm`: generate the check-in from `instructions`; `fixed`: say `messages[attempt-1]` (the last repeats). */
+  mode: z.enum(['llm', 'fixed']).default('llm'),
+  /** Seconds to wait after a check-in finished playing before the next one (or the goodbye). */
+  interval: seconds('checkIn.interval').default(10),
+  /** Check-ins before the goodbye. */
+  maxPrompts: z.number().int().min(1).max(10).default(3),
+  /** Whether user activity resets the check-in count. */
+  resetOnSpeech: z.boolean().default(true),
+  /** Instructions for `llm` mode. */
+  instructions: z
+    .string()
+    .min(1)
+    .default('The user has been silent for a while. Briefly and kindly ask whether they are still there.'),
+  /** Fixed texts; in `llm` mode they are the model's fallback if generation fails. */
+  messages: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['Are you still there?', 'Hello? I can wait if you need a moment.', 'I still cannot hear you.']),
+  /** Upper bound on a check-in's playout: a prompt whose playout never reports done is treated as done. */
+  maxSeconds: seconds('checkIn.maxSeconds').default(15),
+});
+
+const goodbye = z.strictObject({
+  /** Said (fixed text, not generated) before an orderly close. */
+  message: z.string().min(1).default("It seems you've stepped away. I'll end the call now. Goodbye!"),
+  /** Upper bound on waiting for the goodbye's playout before closing anyway. */
+  maxSeconds: seconds('goodbye.maxSeconds').default(10),
+});
+
+const dial = z.strictObject({
+  /** A close wanted during a dial (end request, drain, max duration) waits this long for it to settle. */
+  settleTimeout: seconds('dial.settleTimeout').default(45),
+  /** Ringing time before the SIP call counts as unanswered (passed to CreateSIPParticipant). */
+  ringingTimeout: seconds('dial.ringingTimeout').default(30),
+  /** Hard ceiling for a dial to settle; past it the machine cancels the dial so presence can never stay paused. */
+  maxSeconds: seconds('dial.maxSeconds').default(60),
+  /** What a caller hanging up mid-dial does to the dial: cancel it explicitly, or let it continue and settle. */
+  onCallerLeft: z.enum(['cancel', 'continue']).default('cancel'),
+  /** Numbers that may be dialed. Default: all E.164 numbers not denied below. Narrow it to your countries. */
+  allow: z.array(dialPattern).default(['*']),
+  /** Numbers that may never be dialed, even when allowed (see DEFAULT_DENIED_PREFIXES). */
+  deny: z.array(dialPattern).default([...DEFAULT_DENIED_PREFIXES]),
+  /** LiveKit outbound SIP trunk id used by the dialer (env SIP_OUTBOUND_TRUNK_ID). */
+  sipTrunkId: z.string().default(''),
+});
+
+const maxCallDuration = z
+  .strictObject({
+    /** Call length after which the call is closed. */
+    seconds: seconds('maxCallDuration.seconds'),
+    /** Seconds ahead of the limit at which the warning is spoken (0: no warning). */
+    warnBefore: z.number().finite().min(0).default(30),
+    /** The warning's text. */
+    message: z.string().min(1).default('We are almost out of time; I will have to end the call shortly.'),
+  })
+  .nullable()
+  .default(null);
+
+const shutdown = z.strictObject({
+  /** The whole shutdown (tasks, callbacks, record) must finish within this budget. */
+  budget: seconds('shutdown.budget').default(5),
+  /** The worker's `shutdownProcessTimeout`, set explicitly: past it the worker SIGKILLs the job. */
+  processTimeout: seconds('shutdown.processTimeout').default(75),
+  /** Slack kept between our worst-case close path and the worker's kill. */
+  margin: seconds('shutdown.margin').default(5),
+});
+
+const models = z.strictObject({
+  stt: z.string().min(1).default('gpt-4o-transcribe'),
+  llm: z.string().min(1).default('gpt-4.1-mini'),
+  tts: z.string().min(1).default('gpt-4o-mini-tts'),
+  voice: z.string().min(1).default('alloy'),
+  /** The agent's system instructions. */
+  instructions: z.string().min(1).default('You are a helpful, concise voice assistant.'),
+});
+
+export const configSchema = z
+  .strictObject({
+    presence: presence.prefault({}),
+    checkIn: checkIn.prefault({}),
+    goodbye: goodbye.prefault({}),
+    /** After the close: `delete-room` (hangs up every participant, SIP callers too) or `leave` (only the agent goes). */
+    closeAction: z.enum(['delete-room', 'leave']).default('delete-room'),
+    dial: dial.prefault({}),
+    maxCallDuration,
+    shutdown: shutdown.prefault({}),
+    models: models.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    // The longest close path is: wait for an in-flight dial, say goodbye, then the bounded shutdown. All of it must
+    // end before the worker's SIGKILL, or shutdown callbacks (and the session record) are lost.
+    const worst = c.dial.settleTimeout + c.goodbye.maxSeconds + c.shutdown.budget + c.shutdown.margin;
+    if (worst > c.shutdown.processTimeout) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shutdown', 'processTimeout'],
+        input: c.shutdown.processTimeout,
+        message:
+          `must be >= dial.settleTimeout + goodbye.maxSeconds + shutdown.budget + shutdown.margin ` +
+          `(${c.dial.settleTimeout} + ${c.goodbye.maxSeconds} + ${c.shutdown.budget} + ${c.shutdown.margin} = ${worst} s), ` +
+          `or the worker kills the job before its close path can finish`,
+      });
+    }
+    if (c.dial.maxSeconds <= c.dial.ringingTimeout) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dial', 'maxSeconds'],
+        input: c.dial.maxSeconds,
+        message: `must be > dial.ringingTimeout (${c.dial.ringingTimeout} s): the watchdog would cancel dials still ringing`,
+      });
+    }
+    if (c.maxCallDuration && c.maxCallDuration.warnBefore >= c.maxCallDuration.seconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxCallDuration', 'warnBefore'],
+        input: c.maxCallDuration.warnBefore,
+        message: `must be < maxCallDuration.seconds (${c.maxCallDuration.seconds})`,
+      });
+    }
+  });
+
+/** The validated, complete configuration. */
+export type AgentConfig = z.output<typeof configSchema>;
+/** What a user writes: every key optional, defaults filled in. */
+export type AgentConfigInput = z.input<typeof configSchema>;
+
+/** A partial override: any subset of keys, at any depth (env, scenarios, dispatch metadata). */
+export type ConfigOverride = DeepPartial<AgentConfig>;
+export type DeepPartial<T> = T extends readonly (infer _U)[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;

@@ -1,0 +1,203 @@
+/**
+ * A model of the AgentSession's presence rules (agents-js 1.9, `voice/agent_session.ts`), on the simulator's clock:
+ * - the away timer runs only while the user AND the agent are `listening`, restarting on each such state change;
+ * - `away` is edge-triggered: after it fired, the agent speaking and returning to listening does not re-arm it;
+ * - a final transcript while away moves the user back to `listening`; detected speech moves them to `speaking`;
+ * - the agent speaks a text for words / speechRate seconds; user speech interrupts interruptible speech.
+ */
+import type { AgentState, CallEvent, PromptKind, UserState } from '../../machines/events.js';
+import { words } from './scenario.js';
+import type { TimelineEntry } from './timeline.js';
+
+/** The slice of a fake clock the models need (satisfied by @sinonjs/fake-timers and by real timers). */
+export interface ModelClock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+export interface ModelOptions {
+  speechRate: number;
+  replyLatency: number;
+  reply: string;
+}
+
+interface Speech {
+  text: string;
+  prompt: PromptKind | null;
+  attempt?: number;
+  interruptible: boolean;
+  think: boolean;
+}
+
+export interface ModelOutputs {
+  record(entry: TimelineEntry): void;
+  send(event: CallEvent): void;
+}
+
+/** Seconds → whole milliseconds (fake timers count in whole ms). */
+export const ms = (seconds: number) => Math.max(1, Math.round(seconds * 1000));
+
+export class SessionModel {
+  userState: UserState = 'listening';
+  agentState: AgentState = 'initializing';
+  private awayTimer: unknown = null;
+  private userSpeechTimer: unknown = null;
+  private speechTimer: unknown = null;
+  private current: Speech | null = null;
+  private readonly queue: Speech[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly clock: ModelClock,
+    private readonly options: ModelOptions,
+    /** presence.userAwayTimeout, seconds. */
+    private readonly userAwayTimeout: number,
+    private readonly out: ModelOutputs,
+  ) {}
+
+  /** `session.start()` finished: the agent listens. */
+  start(): void {
+    this.setAgentState('listening');
+  }
+
+  speechSeconds(text: string): number {
+    return words(text) / this.options.speechRate;
+  }
+
+  // --- the user -------------------------------------------------------------------------------------------------
+
+  /** The user speaks `text`; a final transcript follows the end of speech, and the agent replies. */
+  userSays(text: string): void {
+    this.userSpeaks(this.speechSeconds(text), () => {
+      this.transcript(text);
+      this.speak({ text: this.options.reply, prompt: null, interruptible: true, think: true });
+    });
+  }
+
+  /** The VAD hears noise for `seconds`; no transcript. */
+  userNoise(seconds: number): void {
+    this.userSpeaks(seconds, () => {});
+  }
+
+  private userSpeaks(seconds: number, then: () => void): void {
+    if (this.closed) return;
+    if (this.userSpeechTimer !== null) this.clock.clearTimeout(this.userSpeechTimer);
+    this.setUserState('speaking');
+    if (this.current?.interruptible) this.finishSpeech(true);
+    this.userSpeechTimer = this.clock.setTimeout(() => {
+      this.userSpeechTimer = null;
+      if (this.closed) return;
+      this.setUserState('listening');
+      then();
+    }, ms(seconds));
+  }
+
+  private transcript(text: string): void {
+    this.out.record({ type: 'transcript', text });
+    // LiveKit's own listener runs first: it may bring the user back from away, or restart the away timer.
+    if (this.userState === 'away') this.setUserState('listening');
+    else if (this.userState === 'listening' && this.agentState === 'listening') this.armAwayTimer();
+    this.out.send({ type: 'TRANSCRIPT', text });
+  }
+
+  /** The caller hung up: no more speech from them. */
+  callerLeft(): void {
+    if (this.userSpeechTimer !== null) this.clock.clearTimeout(this.userSpeechTimer);
+    this.userSpeechTimer = null;
+  }
+
+  // --- the agent ------------------------------------------------------------------------------------------------
+
+  /** `session.say` / `generateReply`: queued behind any speech already playing, like LiveKit's speech queue. */
+  speak(speech: Speech): void {
+    if (this.closed) return;
+    this.queue.push(speech);
+    if (!this.current) this.playNext();
+  }
+
+  checkIn(text: string, attempt: number, generated: boolean): void {
+    this.speak({ text, prompt: 'checkIn', attempt, interruptible: true, think: generated });
+  }
+
+  sayFixed(text: string, prompt: PromptKind): void {
+    this.speak({ text, prompt, interruptible: false, think: false });
+  }
+
+  private playNext(): void {
+    const next = this.queue.shift();
+    if (!next) {
+      this.setAgentState('listening');
+      return;
+    }
+    this.current = next;
+    const play = () => {
+      this.setAgentState('speaking');
+      this.speechTimer = this.clock.setTimeout(() => this.finishSpeech(false), ms(this.speechSeconds(next.text)));
+    };
+    if (next.think && this.options.replyLatency > 0) {
+      this.setAgentState('thinking');
+      this.speechTimer = this.clock.setTimeout(play, ms(this.options.replyLatency));
+    } else {
+      play();
+    }
+  }
+
+  private finishSpeech(interrupted: boolean): void {
+    const done = this.current;
+    if (!done) return;
+    if (this.speechTimer !== null) this.clock.clearTimeout(this.speechTimer);
+    this.speechTimer = null;
+    this.current = null;
+    if (this.queue.length === 0) this.setAgentState('listening');
+    if (done.prompt) {
+      this.out.record(interrupted ? { type: 'playoutEnd', prompt: done.prompt, interrupted } : { type: 'playoutEnd', prompt: done.prompt });
+      this.out.send({ type: 'PLAYOUT_FINISHED', prompt: done.prompt, attempt: done.attempt, interrupted });
+    }
+    if (this.queue.length > 0 && !this.closed) this.playNext();
+  }
+
+  /** `session.close()`: speech stops, timers stop, no more state changes. */
+  close(): void {
+    this.closed = true;
+    for (const t of [this.awayTimer, this.speechTimer, this.userSpeechTimer]) if (t !== null) this.clock.clearTimeout(t);
+    this.awayTimer = this.speechTimer = this.userSpeechTimer = null;
+    this.queue.length = 0;
+    this.current = null;
+  }
+
+  // --- LiveKit's presence rules ---------------------------------------------------------------------------------
+
+  private setUserState(state: UserState): void {
+    if (this.closed || this.userState === state) return;
+    this.userState = state;
+    this.updateAwayTimer();
+    this.out.record({ type: 'userState', state });
+    this.out.send({ type: 'USER_STATE', state });
+  }
+
+  private setAgentState(state: AgentState): void {
+    if (this.closed || this.agentState === state) return;
+    this.agentState = state;
+    this.updateAwayTimer();
+    this.out.record({ type: 'agentState', state });
+    this.out.send({ type: 'AGENT_STATE', state });
+  }
+
+  private updateAwayTimer(): void {
+    if (this.userState === 'listening' && this.agentState === 'listening') this.armAwayTimer();
+    else this.cancelAwayTimer();
+  }
+
+  private armAwayTimer(): void {
+    this.cancelAwayTimer();
+    this.awayTimer = this.clock.setTimeout(() => {
+      this.awayTimer = null;
+      this.setUserState('away');
+    }, ms(this.userAwayTimeout));
+  }
+
+  private cancelAwayTimer(): void {
+    if (this.awayTimer !== null) this.clock.clearTimeout(this.awayTimer);
+    this.awayTimer = null;
+  }
+}

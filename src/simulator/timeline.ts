@@ -1,0 +1,122 @@
+/**
+ * The call timeline: what both simulators print, what expectations and invariants are checked against, and what
+ * the session record and the HTML timeline are drawn from. `t` is seconds from the start, ms precision.
+ */
+import type {
+  AgentState,
+  CloseReason,
+  Command,
+  DialOutcome,
+  DialRefusal,
+  PromptKind,
+  UserState,
+} from '../../machines/events.js';
+
+export type PresenceLabel = 'present' | 'away' | 'paused' | 'closing' | 'closed';
+
+export type TimelineEntry =
+  | { type: 'userState'; state: UserState }
+  | { type: 'agentState'; state: AgentState }
+  | { type: 'presence'; state: PresenceLabel }
+  | { type: 'transcript'; text: string }
+  | { type: 'noise'; seconds: number }
+  | { type: 'toolStart'; name: string }
+  | { type: 'toolEnd'; name: string }
+  | { type: 'dialRequest'; number: string }
+  | { type: 'checkIn'; attempt: number }
+  | { type: 'goodbye' }
+  | { type: 'warning' }
+  | { type: 'playoutEnd'; prompt: PromptKind; interrupted?: boolean }
+  | { type: 'dialStart'; number: string }
+  | { type: 'dialEnd'; number: string; outcome: DialOutcome; sipStatus?: number }
+  | { type: 'dialCancel'; number: string }
+  | { type: 'dialRefused'; number: string; reason: DialRefusal }
+  | { type: 'callerHangup' }
+  | { type: 'roomDeleted' }
+  | { type: 'endRequest'; source: 'frontend' | 'backend' }
+  | { type: 'sigterm' }
+  | { type: 'error'; message: string }
+  | { type: 'sessionClose'; reason: CloseReason }
+  | { type: 'shutdown'; reason: CloseReason }
+  | { type: 'deleteRoom' };
+
+export type TimelineEvent = TimelineEntry & { t: number };
+
+export interface Summary {
+  checkIns: number;
+  dials: number;
+  closeReason: CloseReason | null;
+  shutdownReason: CloseReason | null;
+  violations: string[];
+}
+
+/** The machine's outward actions: what model and agent mode must agree on. */
+export const ACTION_TYPES = [
+  'checkIn',
+  'goodbye',
+  'warning',
+  'dialStart',
+  'dialEnd',
+  'dialCancel',
+  'dialRefused',
+  'sessionClose',
+  'shutdown',
+  'deleteRoom',
+] as const satisfies readonly TimelineEntry['type'][];
+
+/** How a machine command appears on the timeline (long texts are left out). */
+export function commandEntry(c: Command): TimelineEntry {
+  switch (c.type) {
+    case 'checkIn':
+      return { type: 'checkIn', attempt: c.attempt };
+    case 'goodbye':
+      return { type: 'goodbye' };
+    case 'warn':
+      return { type: 'warning' };
+    case 'dialEnd':
+      return c.sipStatus === undefined
+        ? { type: 'dialEnd', number: c.number, outcome: c.outcome }
+        : { type: 'dialEnd', number: c.number, outcome: c.outcome, sipStatus: c.sipStatus };
+    case 'deleteRoom':
+      return { type: 'deleteRoom' };
+    default:
+      return c;
+  }
+}
+
+export function summarize(timeline: readonly TimelineEvent[], violations: string[]): Summary {
+  const first = <T extends TimelineEvent['type']>(type: T) =>
+    timeline.find((e): e is Extract<TimelineEvent, { type: T }> => e.type === type);
+  return {
+    checkIns: timeline.filter((e) => e.type === 'checkIn').length,
+    dials: timeline.filter((e) => e.type === 'dialStart').length,
+    closeReason: first('sessionClose')?.reason ?? null,
+    shutdownReason: first('shutdown')?.reason ?? null,
+    violations,
+  };
+}
+
+const round = (t: number) => Math.round(t * 1000) / 1000;
+
+/** One JSON object per line (`--json`). */
+export function toJsonLines(timeline: readonly TimelineEvent[], summary: Summary): string {
+  return [...timeline.map((e) => JSON.stringify({ ...e, t: round(e.t) })), JSON.stringify({ t: round(timeline.at(-1)?.t ?? 0), type: 'summary', ...summary })].join('\n');
+}
+
+/** The readable timeline. */
+export function toText(name: string, timeline: readonly TimelineEvent[], summary: Summary): string {
+  const lines = [`scenario: ${name}`];
+  for (const e of timeline) {
+    const { t, type, ...rest } = e;
+    const detail = Object.entries(rest)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    lines.push(`${round(t).toFixed(3).padStart(9)}s  ${type.padEnd(12)} ${detail}`.trimEnd());
+  }
+  lines.push(
+    `summary: ${summary.checkIns} check-in(s), ${summary.dials} dial(s), close=${summary.closeReason ?? '-'}, ` +
+      `shutdown=${summary.shutdownReason ?? '-'}, violations=${summary.violations.length}`,
+  );
+  for (const v of summary.violations) lines.push(`  VIOLATION ${v}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,48 @@
+/**
+ * How a scripted SIP number behaves: shared by the model-mode dialer and the LiveKit API emulator, so both modes
+ * play the same outcome at the same time. SIP statuses follow RFC 3261: 486 Busy Here, 480 Temporarily Unavailable
+ * (no answer), 404 Not Found, 503 Service Unavailable.
+ */
+import type { DialOutcome } from '../../machines/events.js';
+import type { SipEntry } from '../simulator/scenario.js';
+
+export interface SipPlan {
+  /** Seconds from the dial until it settles. */
+  seconds: number;
+  outcome: DialOutcome;
+  sipStatus?: number;
+  /** The API itself cannot be reached (connection refused): no SIP status at all. */
+  unreachable?: boolean;
+}
+
+/** Unlisted numbers answer after this many seconds. */
+export const DEFAULT_RING_SECONDS = 5;
+
+export function sipPlan(entry: SipEntry | undefined, ringingTimeout: number): SipPlan {
+  const ring = entry?.ringSeconds;
+  switch (entry?.outcome) {
+    case undefined:
+    case 'answered': {
+      const seconds = ring ?? DEFAULT_RING_SECONDS;
+      // Ringing longer than dial.ringingTimeout: the SIP call gives up unanswered.
+      return seconds > ringingTimeout ? { seconds: ringingTimeout, outcome: 'no-answer', sipStatus: 480 } : { seconds, outcome: 'answered' };
+    }
+    case 'busy':
+      return { seconds: Math.min(ring ?? 3, ringingTimeout), outcome: 'busy', sipStatus: entry.sipStatus ?? 486 };
+    case 'no-answer':
+      return { seconds: Math.min(ring ?? ringingTimeout, ringingTimeout), outcome: 'no-answer', sipStatus: entry.sipStatus ?? 480 };
+    case 'failed':
+      return { seconds: Math.min(ring ?? 1, ringingTimeout), outcome: 'failed', sipStatus: entry.sipStatus ?? 503 };
+    case 'unreachable':
+      return { seconds: ring ?? 0.1, outcome: 'failed', unreachable: true };
+  }
+}
+
+/** Maps a SIP status (from a SipCallError) to the dial outcome the machine understands. */
+export function outcomeForSipStatus(status: number | undefined): DialOutcome {
+  if (status === undefined) return 'failed';
+  if (status >= 200 && status < 300) return 'answered';
+  if (status === 486 || status === 600) return 'busy';
+  if (status === 480 || status === 408 || status === 487) return 'no-answer';
+  return 'failed';
+}
