@@ -89,7 +89,7 @@ export interface Commands {
   /** Call `ctx.shutdown(reason)`: the job ends. */
   shutdown: { reason: CloseReason };
   /** Delete the room (closeAction 'delete-room'); hangs up every participant, SIP callers too. */
-  deleteRoom: Record<string, never>;
+  deleteRoom: {}; // no parameters
 }
 export type CommandType = keyof Commands;
 export type Command = { [K in CommandType]: { type: K } & Commands[K] }[CommandType];

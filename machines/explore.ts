@@ -1,0 +1,99 @@
+/**
+ * Exhaustive exploration of the call machine with `xstate/graph`: every reachable state for a config, under every
+ * input event the outside world can send in that state and every delayed transition that can fire there (timers
+ * are explored in every order, a superset of what real time allows). Used by the invariant test and the benchmark.
+ */
+import { initialTransition, transition, type EventObject, type SnapshotFrom } from 'xstate';
+import { getAdjacencyMap } from 'xstate/graph';
+import { callMachine, type CallSettings } from './call.machine.js';
+import { AGENT_STATES, COMMAND_TYPES, DIAL_OUTCOMES, USER_STATES, type CallEvent, type Command, type CommandType } from './events.js';
+
+export type CallSnapshot = SnapshotFrom<typeof callMachine>;
+/** A timer firing: XState's `xstate.after.<delay>.<state id>` event. */
+export type TimerEvent = { type: `xstate.after.${string}` };
+export type ExploredEvent = CallEvent | TimerEvent;
+
+export const GRAPH_NUMBERS = { allowed: '+15550001111', other: '+15550002222', notE164: '555-0100', premium: '+19005550100' };
+/** Bound on concurrent tools, to keep the explored context finite. */
+export const MAX_TOOLS = 2;
+
+export function serializeCallSnapshot(s: CallSnapshot): string {
+  const { settings: _settings, ...rest } = s.context;
+  return JSON.stringify([s.status, s.value, rest]);
+}
+
+/** The delayed transitions pending in this snapshot. */
+export function timerEvents(s: CallSnapshot): TimerEvent[] {
+  if (s.status !== 'active') return [];
+  return s._nodes.flatMap((node) => node.after.map((t) => ({ type: t.eventType as TimerEvent['type'] })));
+}
+
+/** Everything that can be sent to the machine in this snapshot. */
+export function eventsFor(s: CallSnapshot): ExploredEvent[] {
+  const c = s.context;
+  const n = GRAPH_NUMBERS;
+  return [
+    ...USER_STATES.map((state): CallEvent => ({ type: 'USER_STATE', state })),
+    ...AGENT_STATES.map((state): CallEvent => ({ type: 'AGENT_STATE', state })),
+    { type: 'TRANSCRIPT' },
+    ...(c.tools < MAX_TOOLS ? [{ type: 'TOOL_STARTED', name: 'tool' } as const] : []),
+    { type: 'TOOL_FINISHED', name: 'tool' },
+    ...[n.allowed, n.notE164, n.premium].map((number): CallEvent => ({ type: 'DIAL_REQUESTED', number })),
+    ...DIAL_OUTCOMES.filter((o) => o !== 'cancelled').map((outcome): CallEvent => ({ type: 'DIAL_SETTLED', number: c.dialNumber ?? n.allowed, outcome })),
+    { type: 'DIAL_SETTLED', number: n.other, outcome: 'answered' },
+    { type: 'PLAYOUT_FINISHED', prompt: 'checkIn', attempt: c.attempt },
+    { type: 'PLAYOUT_FINISHED', prompt: 'checkIn', attempt: c.attempt - 1 },
+    { type: 'PLAYOUT_FINISHED', prompt: 'goodbye' },
+    { type: 'PLAYOUT_FINISHED', prompt: 'warning' },
+    { type: 'CALLER_DISCONNECTED' },
+    { type: 'ROOM_DISCONNECTED', deleted: true },
+    { type: 'END_REQUESTED', source: 'frontend' },
+    { type: 'DRAIN' },
+    { type: 'MAX_DURATION_REACHED' },
+    { type: 'SESSION_CLOSED' },
+    { type: 'FATAL_ERROR' },
+    ...timerEvents(s),
+  ];
+}
+
+export interface ExploredTransition {
+  from: CallSnapshot;
+  event: ExploredEvent;
+  to: CallSnapshot;
+  commands: Command[];
+}
+
+export interface Exploration {
+  states: Map<string, CallSnapshot>;
+  transitions: ExploredTransition[];
+  initialKey: string;
+  initialCommands: Command[];
+}
+
+const COMMANDS = new Set<string>(COMMAND_TYPES);
+
+function commandsOf(actions: readonly { type: string; params: unknown }[]): Command[] {
+  return actions.filter((a) => COMMANDS.has(a.type)).map((a) => ({ type: a.type as CommandType, ...(a.params as object) }) as Command);
+}
+
+export function explore(settings: CallSettings): Exploration {
+  const adjacency = getAdjacencyMap(callMachine, {
+    input: settings,
+    events: (s) => eventsFor(s) as CallEvent[],
+    serializeState: (s) => serializeCallSnapshot(s),
+    serializeEvent: (e: EventObject) => JSON.stringify(e),
+  });
+  const states = new Map<string, CallSnapshot>();
+  for (const [key, value] of Object.entries(adjacency)) states.set(key, value.state);
+
+  // The adjacency map says where each event leads; the pure transition function says which commands it issues.
+  const transitions: ExploredTransition[] = [];
+  for (const from of states.values()) {
+    for (const event of eventsFor(from)) {
+      const [to, actions] = transition(callMachine, from, event as CallEvent);
+      transitions.push({ from, event, to, commands: commandsOf(actions) });
+    }
+  }
+  const [initial, initialActions] = initialTransition(callMachine, settings);
+  return { states, transitions, initialKey: serializeCallSnapshot(initial), initialCommands: commandsOf(initialActions) };
+}

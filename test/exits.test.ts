@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../machines/events.js';
+import { goodbyeDone, listening, startCall } from './support/call.js';
+
+const EXITS: { event: CallEvent; reason: string; goodbye: boolean; deleteRoom: boolean }[] = [
+  { event: { type: 'END_REQUESTED', source: 'frontend' }, reason: 'end_requested', goodbye: true, deleteRoom: true },
+  { event: { type: 'END_REQUESTED', source: 'backend' }, reason: 'end_requested', goodbye: true, deleteRoom: true },
+  { event: { type: 'DRAIN' }, reason: 'drain', goodbye: true, deleteRoom: true },
+  { event: { type: 'MAX_DURATION_REACHED' }, reason: 'max_duration', goodbye: true, deleteRoom: true },
+  { event: { type: 'CALLER_DISCONNECTED' }, reason: 'caller_left', goodbye: false, deleteRoom: true },
+  { event: { type: 'ROOM_DISCONNECTED', deleted: true }, reason: 'room_deleted', goodbye: false, deleteRoom: false },
+  { event: { type: 'SESSION_CLOSED' }, reason: 'session_closed', goodbye: false, deleteRoom: true },
+  { event: { type: 'FATAL_ERROR', message: 'boom' }, reason: 'error', goodbye: false, deleteRoom: true },
+];
+
+describe('every exit path ends in exactly one shutdown with its reason', () => {
+  for (const exit of EXITS) {
+    it(`${exit.event.type}${'source' in exit.event ? ` (${exit.event.source})` : ''} → ${exit.reason}`, () => {
+      const call = startCall().at(0, listening).at(5, exit.event);
+      if (exit.goodbye) {
+        expect(call.types()).toEqual(['goodbye']);
+        call.at(7, goodbyeDone);
+      }
+      const tail = ['sessionClose', 'shutdown', ...(exit.deleteRoom ? ['deleteRoom'] : [])];
+      expect(call.types()).toEqual([...(exit.goodbye ? ['goodbye'] : []), ...tail]);
+      expect(call.of('shutdown').map((s) => s.reason)).toEqual([exit.reason]);
+      expect(call.done()).toBe(true);
+
+      // After shutdown, nothing: not the same exit again, not any other event.
+      call.at(8, exit.event, { type: 'DRAIN' }, { type: 'USER_STATE', state: 'away' }, { type: 'DIAL_REQUESTED', number: '+15550001111' });
+      call.until(500);
+      expect(call.of('shutdown')).toHaveLength(1);
+      expect(call.types().length).toBe(tail.length + (exit.goodbye ? 1 : 0));
+    });
+  }
+
+  it('the first reason wins: SIGTERM during the goodbye neither restarts nor renames the close', () => {
+    const call = startCall().at(0, listening).at(5, { type: 'END_REQUESTED', source: 'frontend' }).at(6, { type: 'DRAIN' }).at(7, goodbyeDone);
+    expect(call.of('shutdown').map((s) => s.reason)).toEqual(['end_requested']);
+    expect(call.of('goodbye')).toHaveLength(1);
+  });
+
+  it("closeAction 'leave' shuts down without deleting the room", () => {
+    const call = startCall({ closeAction: 'leave' }).at(0, listening).at(1, { type: 'CALLER_DISCONNECTED' });
+    expect(call.types()).toEqual(['sessionClose', 'shutdown']);
+  });
+
+  it('max call duration: the warning warnBefore seconds ahead, then goodbye and close', () => {
+    const call = startCall({ maxCallDuration: { seconds: 120, warnBefore: 30, message: 'Thirty seconds left.' } }).at(0, listening);
+    call.until(89.999);
+    expect(call.types()).toEqual([]);
+    call.until(90);
+    expect(call.commands).toEqual([{ type: 'warn', text: 'Thirty seconds left.', t: 90 }]);
+    call.until(120);
+    expect(call.types()).toEqual(['warn', 'goodbye']);
+    call.at(122, goodbyeDone);
+    expect(call.of('shutdown').map((s) => s.reason)).toEqual(['max_duration']);
+  });
+
+  it('max call duration with no warning', () => {
+    const call = startCall({ maxCallDuration: { seconds: 60, warnBefore: 0 } }).at(0, listening).until(60);
+    expect(call.types()).toEqual(['goodbye']);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Exhaustive: every reachable state of the machine, for several configs, under every event and timer.
+ * (a) presence never causes a check-in, goodbye, close, shutdown, room deletion or dial cancel while a dial is in
+ *     flight, and no close of any kind happens around a dial that was not ended first;
+ * (b) at most one shutdown, and a shutdown is reachable from every state;
+ * (c) nothing happens after shutdown.
+ */
+import { describe, expect, it } from 'vitest';
+import { callSettings } from '../machines/call.machine.js';
+import { PRESENCE_EVENT_TYPES, type CallEventType } from '../machines/events.js';
+import { explore, serializeCallSnapshot, type ExploredTransition } from '../machines/explore.js';
+import { defineConfig } from '../src/config/load.js';
+import type { AgentConfigInput } from '../src/config/schema.js';
+
+const CONFIGS: Record<string, AgentConfigInput> = {
+  defaults: {},
+  'fixed, transcript signal, no reset, 2 prompts': {
+    presence: { activitySignal: 'transcript' },
+    checkIn: { mode: 'fixed', maxPrompts: 2, resetOnSpeech: false },
+  },
+  'continue on caller left, leave, max duration with warning': {
+    dial: { onCallerLeft: 'continue' },
+    closeAction: 'leave',
+    maxCallDuration: { seconds: 600, warnBefore: 30 },
+  },
+  'max duration without warning, 1 prompt': { checkIn: { maxPrompts: 1 }, maxCallDuration: { seconds: 600, warnBefore: 0 } },
+};
+
+const CLOSING = new Set(['checkIn', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
+const isPresenceCause = (t: ExploredTransition) =>
+  PRESENCE_EVENT_TYPES.includes(t.event.type as CallEventType) ||
+  (t.event.type.startsWith('xstate.after.') && t.event.type.includes('.presence.'));
+
+describe.each(Object.entries(CONFIGS))('state graph (%s)', (_name, input) => {
+  const settings = callSettings(defineConfig(input));
+  const { states, transitions, initialKey, initialCommands } = explore(settings);
+  console.log(`explored ${states.size} states and ${transitions.length} transitions (${_name})`);
+
+  it('explores a non-trivial graph from a quiet start', () => {
+    expect(states.size).toBeGreaterThan(100);
+    expect(states.has(initialKey)).toBe(true);
+    expect(initialCommands).toEqual([]);
+  });
+
+  it('(a) presence never acts while a dial is in flight, and nothing closes around an un-ended dial', () => {
+    const bad: string[] = [];
+    for (const t of transitions) {
+      if (t.from.status !== 'active' || t.from.context.dialNumber === null) continue;
+      const types = t.commands.map((c) => c.type);
+      if (isPresenceCause(t) && types.some((c) => CLOSING.has(c) || c === 'dialCancel')) {
+        bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)} → ${types.join(',')}`);
+      }
+      // Any close while dialing must come after the dial's own end (cancelled or settled) in the same step.
+      const firstClose = types.findIndex((c) => CLOSING.has(c) && c !== 'checkIn');
+      if (firstClose >= 0 && !types.slice(0, firstClose).includes('dialEnd')) {
+        bad.push(`${t.event.type} closed around an in-flight dial: ${types.join(',')}`);
+      }
+      if (t.commands.some((c) => c.type === 'shutdown' && c.reason === 'user_unresponsive')) bad.push(`${t.event.type}: unresponsive while dialing`);
+    }
+    // Structural form of the same rule: whenever a dial is in flight and the call is live, presence is paused.
+    for (const s of states.values()) {
+      if (s.status === 'active' && s.context.dialNumber !== null && s.matches('live') && !s.matches({ live: { presence: 'paused' } })) {
+        bad.push(`presence not paused in ${JSON.stringify(s.value)}`);
+      }
+    }
+    expect(bad.slice(0, 10)).toEqual([]);
+  });
+
+  it('(b) at most one shutdown: only into the final state, never out of it; reachable from every state', () => {
+    const bad: string[] = [];
+    for (const t of transitions) {
+      const shutdowns = t.commands.filter((c) => c.type === 'shutdown').length;
+      if (shutdowns > 1) bad.push(`${t.event.type}: ${shutdowns} shutdowns in one step`);
+      if (shutdowns === 1 && t.to.status !== 'done') bad.push(`${t.event.type}: shutdown without ending`);
+      if (t.to.status === 'done' && t.from.status === 'active' && shutdowns !== 1) bad.push(`${t.event.type}: ended without shutdown`);
+    }
+    expect(bad.slice(0, 10)).toEqual([]);
+
+    // Reverse reachability from the final states.
+    const preds = new Map<string, Set<string>>();
+    for (const t of transitions) {
+      const to = serializeCallSnapshot(t.to);
+      if (!preds.has(to)) preds.set(to, new Set());
+      preds.get(to)!.add(serializeCallSnapshot(t.from));
+    }
+    const canEnd = new Set([...states.entries()].filter(([, s]) => s.status === 'done').map(([k]) => k));
+    expect(canEnd.size).toBeGreaterThan(0);
+    const queue = [...canEnd];
+    while (queue.length) for (const p of preds.get(queue.pop()!) ?? []) if (!canEnd.has(p)) canEnd.add(p), queue.push(p);
+    const stuck = [...states.keys()].filter((k) => !canEnd.has(k));
+    expect(stuck.slice(0, 5)).toEqual([]);
+  });
+
+  it('(c) after shutdown no event causes any action or change', () => {
+    const after = transitions.filter((t) => t.from.status === 'done');
+    expect(after.length).toBeGreaterThan(0);
+    for (const t of after) {
+      expect(t.commands).toEqual([]);
+      expect(serializeCallSnapshot(t.to)).toBe(serializeCallSnapshot(t.from));
+    }
+  });
+
+  it('every state is reachable and every state node of the machine is visited', () => {
+    const visited = new Set<string>();
+    for (const s of states.values()) for (const node of s._nodes) visited.add(node.id);
+    const all: string[] = [];
+    type Node = { id: string; states: Record<string, unknown>; always?: readonly { guard?: unknown }[] };
+    const walk = (node: Node) => {
+      // Transient routers (an unguarded `always`) are passed through within a step, never rested in.
+      if (!node.always?.some((t) => t.guard === undefined)) all.push(node.id);
+      for (const child of Object.values(node.states)) walk(child as Node);
+    };
+    walk(states.values().next().value!.machine.root as unknown as Node);
+    // callTimer branches depend on the config; everything else must be visited in every config.
+    const unvisited = all.filter((id) => !visited.has(id) && !id.includes('.callTimer.'));
+    expect(unvisited).toEqual([]);
+  });
+});
