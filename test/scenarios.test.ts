@@ -1,0 +1,117 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import agentConfig from '../agent.config.js';
+import { dialRefusal } from '../machines/dialPolicy.js';
+import { ConfigError } from '../src/config/load.js';
+import { runModel } from '../src/simulator/runModel.js';
+import { loadScenario, parseScenario } from '../src/simulator/scenario.js';
+
+const DIR = join(import.meta.dirname, '..', 'scenarios');
+const FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+
+describe('shipped scenarios', () => {
+  it('there is at least one per rule', () => {
+    expect(FILES.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.each(FILES)('%s passes its expectations with no violation', (file) => {
+    const result = runModel(loadScenario(join(DIR, file)), agentConfig);
+    expect(result.summary.violations).toEqual([]);
+    expect(result.failures).toEqual([]);
+    expect(result.scenario.expect.sequence.length + result.scenario.expect.never.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the simulator', () => {
+  it('lets speech at the very instant a check-in is due count as an answer (steps precede deadlines)', () => {
+    const r = runModel(
+      parseScenario({
+        name: 'speech at the deadline',
+        config: { checkIn: { mode: 'fixed', interval: 10 } },
+        model: { replyLatency: 0 },
+        steps: [{ at: 1, say: 'hi' }, { at: 28.7, say: 'yes' }],
+        until: 40,
+      }),
+      agentConfig,
+    );
+    // hi ends at 1.4, reply "Okay." ends at 1.8; away at 16.8; check-in #1 plays 1.6 s → 18.4; #2 due at 28.4.
+    const checkIns = r.timeline.filter((e) => e.type === 'checkIn').map((e) => e.t);
+    expect(checkIns).toEqual([16.8, 28.4]);
+    const atDeadline = runModel(
+      parseScenario({
+        name: 'speech exactly at the deadline',
+        config: { checkIn: { mode: 'fixed', interval: 10 } },
+        model: { replyLatency: 0 },
+        steps: [{ at: 1, say: 'hi' }, { at: 28.4, say: 'yes' }],
+        until: 40,
+      }),
+      agentConfig,
+    );
+    expect(atDeadline.timeline.filter((e) => e.type === 'checkIn').map((e) => e.t)).toEqual([16.8]);
+  });
+
+  it('flags a broken expectation', () => {
+    const r = runModel(
+      parseScenario({ name: 'x', steps: [], until: 100, expect: { sequence: [{ type: 'checkIn', attempt: 1, at: 3 }], never: [{ type: 'userState' }] } }),
+      agentConfig,
+    );
+    expect(r.failures).toEqual([
+      'expect.sequence.0: {"type":"checkIn","at":3,"attempt":1} not found in order (seen at t=15.000)',
+      'expect.never.0: {"type":"userState"} happened at t=15.000',
+    ]);
+  });
+
+  it('rejects an invalid scenario naming the step index and the bad value', () => {
+    const bad = (input: unknown) => {
+      try {
+        parseScenario(input, 'bad.json');
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+      return 'no error';
+    };
+    expect(bad({ name: 'x', steps: [{ at: 1, say: 'a' }, { at: -2, say: 'b' }] })).toMatch(/steps\.1\.at: .*>= 0.*\(got -2\)/);
+    expect(bad({ name: 'x', steps: [{ at: 1, say: 'a', dial: '+1555' }] })).toMatch(/steps\.0: a step needs exactly one of/);
+    expect(bad({ name: 'x', steps: [{ at: 1, shout: 'a' }] })).toMatch(/steps\.0\.shout: unknown key/);
+    expect(bad({ name: 'x', sip: { '+1555': { outcome: 'maybe' } } })).toMatch(/sip\.\+1555\.outcome: .*\(got "maybe"\)/);
+    expect(() => runModel(parseScenario({ name: 'x', config: { checkIn: { interval: 0 } } }), agentConfig)).toThrow(
+      /invalid scenario "x" config:\n {2}- checkIn.interval: .*\(got 0\)/,
+    );
+  });
+
+  it('never dials what the policy refuses, whatever the scenario asks', () => {
+    const r = runModel(
+      parseScenario({ name: 'x', steps: ['+19005550100', '12345', '+4470123456'].map((dial, i) => ({ at: i + 1, dial })), until: 30 }),
+      agentConfig,
+    );
+    expect(r.timeline.filter((e) => e.type === 'dialStart')).toEqual([]);
+    expect(dialRefusal('+15550001111', agentConfig.dial)).toBeNull();
+  });
+});
+
+describe('npm run simulate', () => {
+  const cli = join(import.meta.dirname, '..', 'src', 'cli', 'simulate.ts');
+  const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
+
+  it('prints JSON lines ending in a summary and exits 0 for a passing scenario', () => {
+    const out = execFileSync(tsx, [cli, join(DIR, '04-dial-guard.json'), '--json'], { encoding: 'utf8' });
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string });
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', dials: 1, violations: [] });
+    expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['userState', 'agentState', 'dialStart', 'dialEnd', 'checkIn', 'shutdown']));
+  });
+
+  it('exits 1 on a failed expectation and 2 on an invalid scenario, with a clear message', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-'));
+    writeFileSync(join(dir, 'fail.json'), JSON.stringify({ name: 'f', until: 30, expect: { never: [{ type: 'checkIn' }] } }));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ name: 'b', steps: [{ at: 'soon', say: 'x' }] }));
+    const fail = spawnSync(tsx, [cli, join(dir, 'fail.json')], { encoding: 'utf8' });
+    expect(fail.status).toBe(1);
+    expect(fail.stderr).toContain('EXPECT FAILED expect.never.0');
+    const bad = spawnSync(tsx, [cli, join(dir, 'bad.json')], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/steps\.0\.at: .*\(got "soon"\)/);
+  });
+});
