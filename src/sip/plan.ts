@@ -43,6 +43,7 @@ export function outcomeForSipStatus(status: number | undefined): DialOutcome {
   if (status === undefined) return 'failed';
   if (status >= 200 && status < 300) return 'answered';
   if (status === 486 || status === 600) return 'busy';
-  if (status === 480 || status === 408 || status === 487) return 'no-answer';
+  if (status === 487) return 'cancelled'; // Request Terminated: we removed the ringing participant
+  if (status === 480 || status === 408) return 'no-answer';
   return 'failed';
 }

@@ -1,0 +1,87 @@
+/**
+ * Outbound SIP dialing through LiveKit's server API with the unmodified `livekit-server-sdk` clients.
+ * A dial never throws: it settles with an outcome the machine understands. Cancelling is an explicit act (remove
+ * the dial's participant), never a side effect of anything else.
+ */
+import { RoomServiceClient, SipCallError, SipClient, TwirpError } from 'livekit-server-sdk';
+import type { DialOutcome } from '../../machines/events.js';
+import { outcomeForSipStatus } from '../sip/plan.js';
+
+export interface DialResult {
+  outcome: DialOutcome;
+  sipStatus?: number;
+  /** Why a dial failed without a SIP status (credentials, network); safe to log. */
+  detail?: string;
+}
+
+export interface Dialer {
+  dial(number: string): Promise<DialResult>;
+  cancel(number: string): Promise<void>;
+}
+
+export interface SipDialerOptions {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  roomName: string;
+  trunkId: string;
+  /** dial.ringingTimeout, seconds. */
+  ringingTimeout: number;
+  log?: (fields: Record<string, unknown>, msg: string) => void;
+}
+
+export class SipDialer implements Dialer {
+  private readonly sip: SipClient;
+  private readonly rooms: RoomServiceClient;
+  private readonly identities = new Map<string, string>();
+  private seq = 0;
+
+  constructor(private readonly o: SipDialerOptions) {
+    this.sip = new SipClient(o.url, o.apiKey, o.apiSecret);
+    this.rooms = new RoomServiceClient(o.url, o.apiKey, o.apiSecret);
+  }
+
+  async dial(number: string): Promise<DialResult> {
+    // One identity per dial, so cancelling one dial can never remove another participant.
+    const identity = `sip-${number.replace(/\D/g, '')}-${++this.seq}`;
+    this.identities.set(number, identity);
+    try {
+      await this.sip.createSipParticipant(this.o.trunkId, number, this.o.roomName, {
+        participantIdentity: identity,
+        waitUntilAnswered: true,
+        ringingTimeout: this.o.ringingTimeout,
+      });
+      return { outcome: 'answered' };
+    } catch (e) {
+      const result = describeFailure(e);
+      this.o.log?.({ number, identity, ...result }, 'dial failed');
+      return result;
+    }
+  }
+
+  async cancel(number: string): Promise<void> {
+    const identity = this.identities.get(number);
+    if (!identity) return;
+    try {
+      await this.rooms.removeParticipant(this.o.roomName, identity);
+    } catch (e) {
+      this.o.log?.({ number, identity, ...describeFailure(e) }, 'dial cancel failed');
+    }
+  }
+}
+
+export function describeFailure(e: unknown): DialResult {
+  if (e instanceof SipCallError) {
+    const status = e.sipStatusCode;
+    return status === undefined ? { outcome: 'failed', detail: e.message } : { outcome: outcomeForSipStatus(status), sipStatus: status };
+  }
+  if (e instanceof TwirpError) {
+    const detail =
+      e.status === 401
+        ? `the LiveKit API rejected our credentials (401 ${e.code ?? ''}): check LIVEKIT_API_KEY / LIVEKIT_API_SECRET`
+        : `LiveKit API error ${e.status} ${e.code ?? ''}: ${e.message}`;
+    return { outcome: 'failed', detail };
+  }
+  const cause = (e as { cause?: { code?: string } }).cause?.code;
+  return { outcome: 'failed', detail: `LiveKit API unreachable${cause ? ` (${cause})` : ''}: ${(e as Error).message}` };
+}
