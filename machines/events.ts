@@ -29,6 +29,9 @@ export type CloseReason =
   | 'session_closed'
   | 'error';
 
+/** Who asked to end the call: a frontend (RPC), a backend, or the agent itself (its end_call tool). */
+export type EndSource = 'frontend' | 'backend' | 'agent';
+
 /** Which spoken prompt a playout belongs to. */
 export type PromptKind = 'checkIn' | 'goodbye' | 'warning';
 
@@ -48,7 +51,7 @@ export type CallEvent =
   | { type: 'CALLER_DISCONNECTED' }
   /** The agent's room went away: deleted from a backend, or the connection ended. */
   | { type: 'ROOM_DISCONNECTED'; deleted?: boolean }
-  | { type: 'END_REQUESTED'; source: 'frontend' | 'backend' }
+  | { type: 'END_REQUESTED'; source: EndSource }
   /** SIGTERM: the worker is draining. */
   | { type: 'DRAIN' }
   | { type: 'MAX_DURATION_REACHED' }

@@ -8,6 +8,7 @@ import type {
   Command,
   DialOutcome,
   DialRefusal,
+  EndSource,
   PromptKind,
   UserState,
 } from '../../machines/events.js';
@@ -33,7 +34,7 @@ export type TimelineEntry =
   | { type: 'dialRefused'; number: string; reason: DialRefusal }
   | { type: 'callerHangup' }
   | { type: 'roomDeleted' }
-  | { type: 'endRequest'; source: 'frontend' | 'backend' }
+  | { type: 'endRequest'; source: EndSource }
   | { type: 'sigterm' }
   | { type: 'error'; message: string }
   | { type: 'sessionClose'; reason: CloseReason }

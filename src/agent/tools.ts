@@ -1,0 +1,47 @@
+/**
+ * The agent's LLM tools. `add_participant` checks E.164 and the dial policy before anything is dialed, and explains
+ * a refusal to the model so it can tell the user; `end_call` ends the call through the machine's close path.
+ * Both run with presence paused (rule 3).
+ */
+import { llm } from '@livekit/agents';
+import { z } from 'zod';
+import { dialRefusal } from '../../machines/dialPolicy.js';
+import type { DialRefusal } from '../../machines/events.js';
+import type { CallBridge } from '../bridge/callBridge.js';
+import type { AgentConfig } from '../config/schema.js';
+
+const EXPLAIN: Record<DialRefusal, string> = {
+  not_e164:
+    'That is not a phone number in international format (E.164, e.g. +15551234567). Ask the user for the number with its country code.',
+  not_allowed: "Calling that number is not allowed by this agent's dialing policy. Tell the user you cannot call it.",
+  dial_in_flight: 'Another number is already being dialed. Wait until that call is answered or fails.',
+  closing: 'The call is ending; no new calls can be placed.',
+};
+
+export function explainRefusal(reason: DialRefusal): string {
+  return EXPLAIN[reason];
+}
+
+export function callTools(bridge: CallBridge, config: AgentConfig) {
+  return {
+    add_participant: llm.tool({
+      description: 'Dial a phone number and add that person to this call (for example the user’s manager).',
+      parameters: z.object({ phone: z.string().describe('The number to dial, in E.164 format, e.g. +15551234567') }),
+      execute: ({ phone }) =>
+        bridge.pauseDuring('add_participant', async () => {
+          const number = phone.trim();
+          // Checked here first so that a refused number never reaches the machine's dialer, let alone the API.
+          const refused = dialRefusal(number, config.dial) ?? bridge.requestDial(number);
+          return refused ? `Not dialed: ${explainRefusal(refused)}` : `Dialing ${number} now. Tell the user you are calling.`;
+        }),
+    }),
+    end_call: llm.tool({
+      description: 'End the call when the user says goodbye or asks to hang up.',
+      execute: () =>
+        bridge.pauseDuring('end_call', async () => {
+          bridge.send({ type: 'END_REQUESTED', source: 'agent' });
+          return 'The call is ending; a goodbye is being said.';
+        }),
+    }),
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The machine bound to a real AgentSession (no room, the framework's FakeLLM) and to LiveKit's server API (the
+ * emulator, through the unmodified SDK clients). Real time, short config: these show the wiring, not timing.
+ */
+import { voice } from '@livekit/agents';
+import { afterEach, describe, expect, it } from 'vitest';
+import { callTools } from '../src/agent/tools.js';
+import { defineConfig } from '../src/config/load.js';
+import { startAgentCall, until } from './support/session.js';
+
+const quick = {
+  presence: { userAwayTimeout: 0.3 },
+  checkIn: { mode: 'fixed', interval: 0.2, maxPrompts: 2 },
+  goodbye: { maxSeconds: 1 },
+} as const;
+
+let call: Awaited<ReturnType<typeof startAgentCall>> | null = null;
+afterEach(async () => {
+  await call?.stop();
+  call = null;
+});
+
+describe('bridge: a real AgentSession drives the machine', () => {
+  it('user goes quiet: LiveKit away → check-ins → goodbye → session close → ctx.shutdown → room deleted', async () => {
+    call = await startAgentCall(quick);
+    const reason = await call.bridge.ended;
+    await call.bridge.drain();
+    expect(reason).toBe('user_unresponsive');
+    expect(call.shutdowns).toEqual(['user_unresponsive']);
+    const actions = call.types().filter((t) => ['checkIn', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom'].includes(t));
+    expect(actions).toEqual(['checkIn', 'checkIn', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
+    expect(call.types().indexOf('userState')).toBeLessThan(call.types().indexOf('checkIn'));
+    expect(call.timeline.find((e) => e.type === 'userState')).toMatchObject({ state: 'away' });
+    expect(call.emulator.isDeleted('call-1')).toBe(true);
+  });
+
+  it('a final transcript brings the user back and resets the count', async () => {
+    call = await startAgentCall({ ...quick, checkIn: { ...quick.checkIn, maxPrompts: 3, interval: 0.4 } });
+    await until(() => call!.types().includes('checkIn'));
+    call.userSays('yes, still here');
+    await until(() => call!.types().filter((t) => t === 'checkIn').length >= 2, 5000);
+    const checkIns = call.timeline.filter((e) => e.type === 'checkIn');
+    expect(checkIns.map((e) => ('attempt' in e ? e.attempt : 0)).slice(0, 2)).toEqual([1, 1]);
+    expect(call.types()).toContain('transcript');
+  });
+
+  it('user goes quiet while the manager is dialed: nothing presence-related until it settles', async () => {
+    call = await startAgentCall(quick, { sip: { '+15550001111': { outcome: 'answered', ringSeconds: 1.2 } } });
+    expect(call.bridge.requestDial('+15550001111')).toBeNull();
+    await until(() => call!.types().includes('dialEnd'), 5000);
+    const dialEnd = call.timeline.find((e) => e.type === 'dialEnd')!;
+    expect(dialEnd).toMatchObject({ outcome: 'answered' });
+    // LiveKit marked the user away mid-dial; the machine did nothing with it.
+    expect(call.timeline.some((e) => e.type === 'userState' && e.state === 'away' && e.t < dialEnd.t)).toBe(true);
+    expect(call.timeline.filter((e) => e.t < dialEnd.t).map((e) => e.type)).not.toContain('checkIn');
+    await until(() => call!.types().includes('checkIn'), 5000);
+    const firstCheckIn = call.timeline.find((e) => e.type === 'checkIn')!;
+    expect(firstCheckIn.t - dialEnd.t).toBeGreaterThanOrEqual(0.29); // a full own window after the dial
+  });
+
+  it('a wrong API secret: the dial fails cleanly with a clear log line, and the session goes on', async () => {
+    call = await startAgentCall(quick, { secret: 'wrong-secret-0123456789-0123456789-abcdef' });
+    call.bridge.requestDial('+15550001111');
+    await until(() => call!.types().includes('dialEnd'));
+    expect(call.timeline.find((e) => e.type === 'dialEnd')).toMatchObject({ outcome: 'failed' });
+    expect(call.logs.find((l) => l.msg === 'dial failed')?.fields.detail).toMatch(/rejected our credentials \(401/);
+    expect(call.emulator.calls[0]!.status).toBe(401);
+    await until(() => call!.types().includes('checkIn')); // presence resumed: the call goes on
+  });
+
+  it('add_participant never lets a bad or disallowed number reach the API, and explains why', async () => {
+    call = await startAgentCall({ ...quick, presence: { userAwayTimeout: 30 }, dial: { allow: ['+1*'] } });
+    const tools = callTools(call.bridge, defineConfig({ dial: { allow: ['+1*'] } }));
+    const run = (phone: string) =>
+      (tools.add_participant.execute as (a: { phone: string }, o: unknown) => Promise<string>)({ phone }, {});
+    expect(await run('555 1234')).toMatch(/^Not dialed: .*E\.164/);
+    expect(await run('+442071234567')).toMatch(/^Not dialed: .*not allowed/);
+    expect(await run('+19005550100')).toMatch(/^Not dialed: .*not allowed/);
+    expect(call.emulator.calls).toEqual([]);
+    expect(await run('+15550001111')).toMatch(/^Dialing \+15550001111/);
+    expect(await run('+15550002222')).toMatch(/^Not dialed: .*already being dialed/);
+    await until(() => call!.emulator.calls.length > 0);
+    expect(call.emulator.calls.map((c) => c.request.sipCallTo)).toEqual(['+15550001111']);
+    expect(call.types().filter((t) => t === 'toolStart')).toHaveLength(5);
+  });
+
+  it('end_call closes through the same path (goodbye, close, shutdown)', async () => {
+    call = await startAgentCall({ ...quick, presence: { userAwayTimeout: 30 } });
+    const tools = callTools(call.bridge, defineConfig({}));
+    await (tools.end_call.execute as (a: object, o: unknown) => Promise<string>)({}, {});
+    expect(await call.bridge.ended).toBe('end_requested');
+    expect(call.types().filter((t) => ['goodbye', 'sessionClose', 'shutdown'].includes(t))).toEqual(['goodbye', 'sessionClose', 'shutdown']);
+  });
+
+  it('a session closed by the framework itself still ends the job', async () => {
+    call = await startAgentCall({ ...quick, presence: { userAwayTimeout: 30 } });
+    await call.session.close();
+    expect(await call.bridge.ended).toBe('session_closed');
+    expect(call.shutdowns).toEqual(['session_closed']);
+  });
+
+  it('a room deleted from a backend ends the call without a goodbye or a second deletion', async () => {
+    call = await startAgentCall({ ...quick, presence: { userAwayTimeout: 30 } });
+    call.bridge.send({ type: 'ROOM_DISCONNECTED', deleted: true });
+    expect(await call.bridge.ended).toBe('room_deleted');
+    await call.bridge.drain();
+    expect(call.types()).not.toContain('goodbye');
+    expect(call.emulator.calls.map((c) => c.method)).not.toContain('livekit.RoomService/DeleteRoom');
+  });
+});
+
+void voice;

@@ -1,0 +1,76 @@
+/** A real AgentSession with no room (the framework's FakeLLM, no VAD), bridged to the machine and the emulator. */
+import { initializeLogger, voice } from '@livekit/agents';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import type { CloseReason } from '../../machines/events.js';
+import { CallBridge } from '../../src/bridge/callBridge.js';
+import { defineConfig } from '../../src/config/load.js';
+import type { AgentConfigInput } from '../../src/config/schema.js';
+import { SipDialer } from '../../src/dialer/sipDialer.js';
+import { LiveKitApiEmulator } from '../../src/emulator/server.js';
+import type { SipEntry } from '../../src/simulator/scenario.js';
+import type { TimelineEntry } from '../../src/simulator/timeline.js';
+
+initializeLogger({ pretty: false, level: 'error' });
+
+export const API_KEY = 'APItest';
+export const API_SECRET = 'test-secret-0123456789-0123456789-abcdef';
+
+export async function startAgentCall(
+  config: AgentConfigInput,
+  opts: { sip?: Record<string, SipEntry>; llm?: voice.testing.FakeLLM; secret?: string } = {},
+) {
+  const resolved = defineConfig(config);
+  const emulator = new LiveKitApiEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, sip: opts.sip ?? {} });
+  const url = await emulator.start();
+  const t0 = performance.now();
+  const timeline: (TimelineEntry & { t: number })[] = [];
+  const logs: { fields: Record<string, unknown>; msg: string }[] = [];
+  const logger = { info: (fields: Record<string, unknown>, msg: string) => logs.push({ fields, msg }), warn: (fields: Record<string, unknown>, msg: string) => logs.push({ fields, msg }) };
+  const shutdowns: CloseReason[] = [];
+  const session = new voice.AgentSession({
+    llm: opts.llm ?? new voice.testing.FakeLLM([]),
+    vad: null,
+    turnHandling: { turnDetection: null },
+    userAwayTimeout: resolved.presence.userAwayTimeout,
+  } as ConstructorParameters<typeof voice.AgentSession>[0]);
+  const secret = opts.secret ?? API_SECRET;
+  const dialer = new SipDialer({ url, apiKey: API_KEY, apiSecret: secret, roomName: 'call-1', trunkId: 'ST_test', ringingTimeout: resolved.dial.ringingTimeout, log: logger.warn });
+  const rooms = new RoomServiceClient(url, API_KEY, secret);
+  const bridge = new CallBridge({
+    session,
+    config: resolved,
+    dialer,
+    shutdown: (reason) => shutdowns.push(reason),
+    deleteRoom: () => rooms.deleteRoom('call-1').then(() => undefined),
+    onTimeline: (e) => timeline.push({ ...e, t: (performance.now() - t0) / 1000 }),
+    logger,
+  }).start();
+  await session.start({ agent: new voice.Agent({ instructions: 'You are a test agent.' }) });
+  return {
+    session,
+    bridge,
+    emulator,
+    timeline,
+    logs,
+    shutdowns,
+    types: () => timeline.map((e) => e.type),
+    /** Makes LiveKit believe the user said `text`: the same event its STT pipeline emits. */
+    userSays(text: string) {
+      session.emit(voice.AgentSessionEventTypes.UserInputTranscribed, voice.createUserInputTranscribedEvent({ transcript: text, isFinal: true }));
+    },
+    async stop() {
+      await bridge.drain();
+      bridge.dispose();
+      await session.close().catch(() => {});
+      await emulator.stop();
+    },
+  };
+}
+
+export const until = async (cond: () => boolean, timeoutMs = 10_000) => {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
