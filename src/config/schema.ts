@@ -106,6 +106,12 @@ const shutdown = z.strictObject({
   margin: seconds('shutdown.margin').default(5),
 });
 
+const endSession = z.strictObject({
+  /** Participant identities allowed to end the call through the `agent.endSession` RPC: exact identities, prefixes
+   * ending in `*`, or `*` for any participant in the room. */
+  allow: z.array(z.string().min(1)).default(['*']),
+});
+
 const models = z.strictObject({
   stt: z.string().min(1).default('gpt-4o-transcribe'),
   llm: z.string().min(1).default('gpt-4.1-mini'),
@@ -124,6 +130,7 @@ export const configSchema = z
     closeAction: z.enum(['delete-room', 'leave']).default('delete-room'),
     dial: dial.prefault({}),
     maxCallDuration,
+    endSession: endSession.prefault({}),
     shutdown: shutdown.prefault({}),
     models: models.prefault({}),
   })

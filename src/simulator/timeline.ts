@@ -104,16 +104,19 @@ export function toJsonLines(timeline: readonly TimelineEvent[], summary: Summary
   return [...timeline.map((e) => JSON.stringify({ ...e, t: round(e.t) })), JSON.stringify({ t: round(timeline.at(-1)?.t ?? 0), type: 'summary', ...summary })].join('\n');
 }
 
+/** One readable timeline line. */
+export function formatEvent(e: TimelineEvent): string {
+  const { t, type, ...rest } = e;
+  const detail = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `${round(t).toFixed(3).padStart(9)}s  ${type.padEnd(12)} ${detail}`.trimEnd();
+}
+
 /** The readable timeline. */
 export function toText(name: string, timeline: readonly TimelineEvent[], summary: Summary): string {
   const lines = [`scenario: ${name}`];
-  for (const e of timeline) {
-    const { t, type, ...rest } = e;
-    const detail = Object.entries(rest)
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-      .join(' ');
-    lines.push(`${round(t).toFixed(3).padStart(9)}s  ${type.padEnd(12)} ${detail}`.trimEnd());
-  }
+  for (const e of timeline) lines.push(formatEvent(e));
   lines.push(
     `summary: ${summary.checkIns} check-in(s), ${summary.dials} dial(s), close=${summary.closeReason ?? '-'}, ` +
       `shutdown=${summary.shutdownReason ?? '-'}, violations=${summary.violations.length}`,

@@ -1,0 +1,27 @@
+/**
+ * `npm run end-session -- --room NAME`: a backend ends a call by deleting its room (LIVEKIT_URL, LIVEKIT_API_KEY,
+ * LIVEKIT_API_SECRET from env or .env.local). The agent sees the room disconnect and closes through the same path
+ * (no goodbye: the room is gone); its shutdown callbacks still run.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { RoomServiceClient } from 'livekit-server-sdk';
+
+if (existsSync('.env.local')) process.loadEnvFile('.env.local');
+const { values } = parseArgs({ options: { room: { type: 'string' } } });
+const { LIVEKIT_URL: url, LIVEKIT_API_KEY: key, LIVEKIT_API_SECRET: secret } = process.env;
+if (!values.room) {
+  console.error('usage: npm run end-session -- --room NAME');
+  process.exit(2);
+}
+if (!url || !key || !secret) {
+  console.error('end-session needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET (env or .env.local)');
+  process.exit(2);
+}
+try {
+  await new RoomServiceClient(url, key, secret).deleteRoom(values.room);
+  console.log(`room "${values.room}" deleted: the agent will close the call and shut down`);
+} catch (e) {
+  console.error(`could not delete room "${values.room}": ${(e as Error).message}`);
+  process.exit(1);
+}

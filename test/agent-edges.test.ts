@@ -1,0 +1,113 @@
+/** The agent's edges: the end-session RPC, dispatch-metadata overrides, `npm run end-session`, `npm start` locally. */
+import { execFile, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { RpcError } from '@livekit/rtc-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import agentConfig from '../agent.config.js';
+import { endSessionHandler, identityAllowed } from '../src/agent/endSessionRpc.js';
+import { withDispatchMetadata } from '../src/config/runtime.js';
+import { LiveKitApiEmulator } from '../src/emulator/server.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+/** Runs a command without blocking this process (the emulator it talks to lives here). */
+const runAsync = (args: string[], env: NodeJS.ProcessEnv) =>
+  new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(tsx, args, { env, cwd: '/tmp', encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+const rpc = (callerIdentity: string, payload: string) => ({ requestId: 'r1', callerIdentity, payload, responseTimeout: 5000 });
+
+describe('end-session RPC (agent.endSession)', () => {
+  const make = (allow: string[]) => {
+    const ended: number[] = [];
+    return { ended, handler: endSessionHandler({ allow, end: () => ended.push(1) }) };
+  };
+
+  it('ends the call for an allowed caller with a valid payload', async () => {
+    const { ended, handler } = make(['web-*']);
+    expect(await handler(rpc('web-alice', '{"reason":"user clicked end"}'))).toBe('{"ok":true}');
+    expect(await handler(rpc('web-bob', ''))).toBe('{"ok":true}');
+    expect(ended).toHaveLength(2);
+  });
+
+  it('refuses a caller not allowed by endSession.allow, naming them', async () => {
+    const { ended, handler } = make(['web-*']);
+    await expect(handler(rpc('sip-15550001111', '{}'))).rejects.toThrow(/participant "sip-15550001111" may not end this session/);
+    await expect(handler(rpc('sip-15550001111', '{}'))).rejects.toBeInstanceOf(RpcError);
+    expect(ended).toEqual([]);
+  });
+
+  it('refuses a malformed payload with a clear error, and does not end the call', async () => {
+    const { ended, handler } = make(['*']);
+    await expect(handler(rpc('web-alice', 'end please'))).rejects.toThrow(/invalid payload: expected JSON/);
+    await expect(handler(rpc('web-alice', '{"reason":42}'))).rejects.toThrow(/invalid payload: reason: /);
+    await expect(handler(rpc('web-alice', '{"force":true}'))).rejects.toThrow(/invalid payload/);
+    expect(ended).toEqual([]);
+  });
+
+  it('matches identities exactly, by prefix, or all', () => {
+    expect(identityAllowed('a', ['a'])).toBe(true);
+    expect(identityAllowed('ab', ['a'])).toBe(false);
+    expect(identityAllowed('ab', ['a*'])).toBe(true);
+    expect(identityAllowed('x', ['*'])).toBe(true);
+    expect(identityAllowed('x', [])).toBe(false);
+  });
+});
+
+describe('dispatch metadata overrides', () => {
+  it('applies a valid per-call override', () => {
+    const { config, error } = withDispatchMetadata(agentConfig, '{"checkIn":{"maxPrompts":1},"closeAction":"leave"}');
+    expect(error).toBeNull();
+    expect(config.checkIn.maxPrompts).toBe(1);
+    expect(config.closeAction).toBe('leave');
+  });
+
+  it.each([
+    ['not json', /not JSON/],
+    ['{"checkIn":{"interval":0}}', /checkIn\.interval: .*\(got 0\)/],
+    ['{"dial":{"allow":"everything"}}', /dial\.allow: .*\(got "everything"\)/],
+    ['{"surprise":1}', /surprise: unknown key/],
+  ])('logs a clear error for %s and keeps the defaults: the call goes on', (metadata, message) => {
+    const { config, error } = withDispatchMetadata(agentConfig, metadata);
+    expect(config).toBe(agentConfig);
+    expect(error).toMatch(message);
+  });
+
+  it('ignores empty metadata', () => {
+    expect(withDispatchMetadata(agentConfig, '')).toEqual({ config: agentConfig, error: null });
+  });
+});
+
+describe('npm run end-session', () => {
+  let emulator: LiveKitApiEmulator | null = null;
+  afterEach(async () => emulator?.stop());
+
+  it('deletes the room through the server API', { timeout: 60_000 }, async () => {
+    emulator = new LiveKitApiEmulator({ apiKey: 'APIk', apiSecret: 'secret-0123456789-0123456789-0123456789' });
+    const url = await emulator.start();
+    const env = { ...process.env, LIVEKIT_URL: url, LIVEKIT_API_KEY: 'APIk', LIVEKIT_API_SECRET: 'secret-0123456789-0123456789-0123456789' };
+    const run = await runAsync([join(ROOT, 'src/cli/endSession.ts'), '--room', 'call-7'], env);
+    expect(run.stdout).toContain('room "call-7" deleted');
+    expect(run.status).toBe(0);
+    expect(emulator.isDeleted('call-7')).toBe(true);
+    const wrong = await runAsync([join(ROOT, 'src/cli/endSession.ts'), '--room', 'call-8'], { ...env, LIVEKIT_API_SECRET: 'nope-0123456789-0123456789-0123456789' });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('could not delete room "call-8"');
+    expect(wrong.stderr).not.toContain('nope-0123456789');
+  });
+});
+
+describe('npm start without LiveKit credentials', () => {
+  it('runs the demo through the real AgentSession and emulator, prints a summary and exits 0 on its own', () => {
+    const env = { ...process.env, LIVEKIT_URL: '', LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '', OPENAI_API_KEY: '' };
+    const run = spawnSync(tsx, [join(ROOT, 'src/agent/main.ts'), 'start'], { env, encoding: 'utf8', input: '', cwd: ROOT, timeout: 60_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Model: scripted');
+    expect(run.stdout).toMatch(/dialRefused +number=\+19005550100 reason=not_allowed/);
+    expect(run.stdout).toMatch(/dialEnd +number=\+15550001111 outcome=answered/);
+    expect(run.stdout).toMatch(/summary: 2 check-in\(s\), 1 dial\(s\), close=user_unresponsive, shutdown=user_unresponsive/);
+    expect(run.stdout).toContain('npm run dev');
+  }, 60_000);
+});
