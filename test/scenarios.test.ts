@@ -27,30 +27,20 @@ describe('shipped scenarios', () => {
 
 describe('the simulator', () => {
   it('lets speech at the very instant a check-in is due count as an answer (steps precede deadlines)', () => {
-    const r = runModel(
-      parseScenario({
-        name: 'speech at the deadline',
-        config: { checkIn: { mode: 'fixed', interval: 10 } },
-        model: { replyLatency: 0 },
-        steps: [{ at: 1, say: 'hi' }, { at: 28.7, say: 'yes' }],
-        until: 40,
-      }),
-      agentConfig,
-    );
+    const checkInTimesWhenUserAnswersAt = (answerAt: number) =>
+      runModel(
+        parseScenario({
+          name: `answer at ${answerAt}`,
+          config: { checkIn: { mode: 'fixed', interval: 10 } },
+          model: { replyLatency: 0 },
+          steps: [{ at: 1, say: 'hi' }, { at: answerAt, say: 'yes' }],
+          until: 40,
+        }),
+        agentConfig,
+      ).timeline.filter((e) => e.type === 'checkIn').map((e) => e.t);
     // hi ends at 1.4, reply "Okay." ends at 1.8; away at 16.8; check-in #1 plays 1.6 s → 18.4; #2 due at 28.4.
-    const checkIns = r.timeline.filter((e) => e.type === 'checkIn').map((e) => e.t);
-    expect(checkIns).toEqual([16.8, 28.4]);
-    const atDeadline = runModel(
-      parseScenario({
-        name: 'speech exactly at the deadline',
-        config: { checkIn: { mode: 'fixed', interval: 10 } },
-        model: { replyLatency: 0 },
-        steps: [{ at: 1, say: 'hi' }, { at: 28.4, say: 'yes' }],
-        until: 40,
-      }),
-      agentConfig,
-    );
-    expect(atDeadline.timeline.filter((e) => e.type === 'checkIn').map((e) => e.t)).toEqual([16.8]);
+    expect(checkInTimesWhenUserAnswersAt(28.7)).toEqual([16.8, 28.4]);
+    expect(checkInTimesWhenUserAnswersAt(28.4)).toEqual([16.8]);
   });
 
   it('flags a broken expectation', () => {

@@ -15,6 +15,7 @@ import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
 import { formatEvent, summarize, type TimelineEvent } from '../simulator/timeline.js';
+import { createTextSession, userSaid } from './textSession.js';
 
 const ROOM = 'local-call';
 const KEY = 'APIlocal';
@@ -59,12 +60,10 @@ export async function runLocalMode(
 
   const emulator = new LiveKitApiEmulator({ apiKey: KEY, apiSecret: SECRET, sip: { '+15550001111': { outcome: 'answered', ringSeconds: 2 } } });
   const url = await emulator.start();
-  const session = new voice.AgentSession({
-    llm: useOpenAI ? new openai.LLM({ model: config.models.llm }) : new ScriptedLLM(config.checkIn.messages[0]!),
-    vad: null,
-    turnHandling: { turnDetection: null },
-    userAwayTimeout: config.presence.userAwayTimeout,
-  } as ConstructorParameters<typeof voice.AgentSession>[0]);
+  const session = createTextSession(
+    useOpenAI ? new openai.LLM({ model: config.models.llm }) : new ScriptedLLM(config.checkIn.messages[0]!),
+    config.presence.userAwayTimeout,
+  );
 
   const t0 = performance.now();
   const timeline: TimelineEvent[] = [];
@@ -101,7 +100,7 @@ export async function runLocalMode(
       return;
     }
     // As LiveKit's STT would: a final transcript (which brings an away user back), then the agent's reply.
-    session.emit(voice.AgentSessionEventTypes.UserInputTranscribed, voice.createUserInputTranscribedEvent({ transcript: text, isFinal: true }));
+    userSaid(session, text);
     session.generateReply({ userInput: text });
   };
 

@@ -4,7 +4,7 @@
  */
 import { dialRefusal } from '../../machines/dialPolicy.js';
 import type { AgentConfig } from '../config/schema.js';
-import type { TimelineEvent } from './timeline.js';
+import { ACTION_TYPES, type TimelineEvent } from './timeline.js';
 
 const EPS = 0.002; // seconds: timer rounding
 
@@ -35,8 +35,7 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
     if (e.type === 'userState') userState = e.state;
     if (e.type === 'roomDeleted') roomDeleted = true;
 
-    const isAction = ['checkIn', 'goodbye', 'warning', 'dialStart', 'dialEnd', 'dialCancel', 'dialRefused', 'sessionClose', 'shutdown', 'deleteRoom'].includes(e.type);
-    if (!isAction) continue;
+    if (!(ACTION_TYPES as readonly string[]).includes(e.type)) continue;
 
     // (c) Nothing happens after shutdown, except the room deletion that is part of the same close.
     if (shutdownAt) {

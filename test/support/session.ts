@@ -7,6 +7,7 @@ import { defineConfig } from '../../src/config/load.js';
 import type { AgentConfigInput } from '../../src/config/schema.js';
 import { SipDialer } from '../../src/dialer/sipDialer.js';
 import { LiveKitApiEmulator } from '../../src/emulator/server.js';
+import { createTextSession, userSaid } from '../../src/local/textSession.js';
 import type { SipEntry } from '../../src/simulator/scenario.js';
 import type { TimelineEntry } from '../../src/simulator/timeline.js';
 
@@ -27,12 +28,7 @@ export async function startAgentCall(
   const logs: { fields: Record<string, unknown>; msg: string }[] = [];
   const logger = { info: (fields: Record<string, unknown>, msg: string) => logs.push({ fields, msg }), warn: (fields: Record<string, unknown>, msg: string) => logs.push({ fields, msg }) };
   const shutdowns: CloseReason[] = [];
-  const session = new voice.AgentSession({
-    llm: opts.llm ?? new voice.testing.FakeLLM([]),
-    vad: null,
-    turnHandling: { turnDetection: null },
-    userAwayTimeout: resolved.presence.userAwayTimeout,
-  } as ConstructorParameters<typeof voice.AgentSession>[0]);
+  const session = createTextSession(opts.llm ?? new voice.testing.FakeLLM([]), resolved.presence.userAwayTimeout);
   const secret = opts.secret ?? API_SECRET;
   const dialer = new SipDialer({ url, apiKey: API_KEY, apiSecret: secret, roomName: 'call-1', trunkId: 'ST_test', ringingTimeout: resolved.dial.ringingTimeout, log: logger.warn });
   const rooms = new RoomServiceClient(url, API_KEY, secret);
@@ -55,9 +51,7 @@ export async function startAgentCall(
     shutdowns,
     types: () => timeline.map((e) => e.type),
     /** Makes LiveKit believe the user said `text`: the same event its STT pipeline emits. */
-    userSays(text: string) {
-      session.emit(voice.AgentSessionEventTypes.UserInputTranscribed, voice.createUserInputTranscribedEvent({ transcript: text, isFinal: true }));
-    },
+    userSays: (text: string) => userSaid(session, text),
     async stop() {
       await bridge.drain();
       bridge.dispose();
