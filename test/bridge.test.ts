@@ -5,7 +5,6 @@
 import { voice } from '@livekit/agents';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callTools } from '../src/agent/tools.js';
-import { defineConfig } from '../src/config/load.js';
 import { startAgentCall, until } from './support/session.js';
 
 const quick = {
@@ -70,7 +69,7 @@ describe('bridge: a real AgentSession drives the machine', () => {
 
   it('add_participant never lets a bad or disallowed number reach the API, and explains why', async () => {
     call = await startAgentCall({ ...quick, presence: { userAwayTimeout: 30 }, dial: { allow: ['+1*'] } });
-    const tools = callTools(call.bridge, defineConfig({ dial: { allow: ['+1*'] } }));
+    const tools = callTools(call.bridge);
     const run = (phone: string) =>
       (tools.add_participant.execute as (a: { phone: string }, o: unknown) => Promise<string>)({ phone }, {});
     expect(await run('555 1234')).toMatch(/^Not dialed: .*E\.164/);
@@ -86,7 +85,7 @@ describe('bridge: a real AgentSession drives the machine', () => {
 
   it('end_call closes through the same path (goodbye, close, shutdown)', async () => {
     call = await startAgentCall({ ...quick, presence: { userAwayTimeout: 30 } });
-    const tools = callTools(call.bridge, defineConfig({}));
+    const tools = callTools(call.bridge);
     await (tools.end_call.execute as (a: object, o: unknown) => Promise<string>)({}, {});
     expect(await call.bridge.ended).toBe('end_requested');
     expect(call.types().filter((t) => ['goodbye', 'sessionClose', 'shutdown'].includes(t))).toEqual(['goodbye', 'sessionClose', 'shutdown']);

@@ -66,7 +66,7 @@ export default defineAgent({
 
     bridge.start();
     await session.start({
-      agent: new voice.Agent({ instructions: config.models.instructions, tools: callTools(bridge, config) }),
+      agent: new voice.Agent({ instructions: config.models.instructions, tools: callTools(bridge) }),
       room: ctx.room,
       // The machine decides what a caller leaving means (e.g. let a dial settle), not the framework.
       inputOptions: { closeOnDisconnect: false },

@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { dialRefusal } from '../../machines/dialPolicy.js';
 import type { DialRefusal } from '../../machines/events.js';
 import type { CallBridge } from '../bridge/callBridge.js';
-import type { AgentConfig } from '../config/schema.js';
 
 const EXPLAIN: Record<DialRefusal, string> = {
   not_e164:
@@ -22,7 +21,9 @@ export function explainRefusal(reason: DialRefusal): string {
   return EXPLAIN[reason];
 }
 
-export function callTools(bridge: CallBridge, config: AgentConfig) {
+export function callTools(bridge: CallBridge) {
+  // The bridge's config, so the tool and the machine always judge a number by the same policy.
+  const { config } = bridge;
   return {
     add_participant: llm.tool({
       description: 'Dial a phone number and add that person to this call (for example the user’s manager).',

@@ -95,7 +95,12 @@ export class CallBridge {
 
   /** Sends an event to the machine; after shutdown the machine is final and nothing is sent. */
   send(event: CallEvent): void {
-    if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
+    if (!this.isEnded) this.actor.send(event);
+  }
+
+  /** The config this call runs with (after env and dispatch overrides). */
+  get config(): AgentConfig {
+    return this.o.config;
   }
 
   get isEnded(): boolean {

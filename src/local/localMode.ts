@@ -87,7 +87,7 @@ export async function runLocalMode(
   say('');
 
   bridge.start();
-  await session.start({ agent: new voice.Agent({ instructions: config.models.instructions, tools: callTools(bridge, config) }) });
+  await session.start({ agent: new voice.Agent({ instructions: config.models.instructions, tools: callTools(bridge) }) });
 
   const handle = (line: string) => {
     const text = line.trim();

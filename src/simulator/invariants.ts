@@ -25,11 +25,15 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
   let roomDeleted = false;
   let firstTrigger: TimelineEvent | null = null;
   let closingSince: number | null = null;
+  let callerHangupAt: number | null = null;
   const maxDuration = config.maxCallDuration?.seconds ?? null;
 
   for (const e of timeline) {
-    if (EXIT_TRIGGERS.has(e.type) && !firstTrigger) firstTrigger = e;
-    if (EXIT_TRIGGERS.has(e.type) && closingSince === null) closingSince = e.t;
+    if (EXIT_TRIGGERS.has(e.type)) {
+      firstTrigger ??= e;
+      closingSince ??= e.t;
+    }
+    if (e.type === 'callerHangup') callerHangupAt = e.t;
     if (maxDuration !== null && closingSince === null && e.t >= maxDuration - EPS) closingSince = maxDuration;
     if (e.type === 'presence' && e.state === 'closing' && closingSince === null) closingSince = e.t;
     if (e.type === 'userState') userState = e.state;
@@ -52,7 +56,7 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
         break;
       case 'dialCancel': {
         // Only three things may cancel a dial: the caller leaving (onCallerLeft 'cancel'), the close deadline, the watchdog.
-        const callerLeft = config.dial.onCallerLeft === 'cancel' && timeline.some((x) => x.type === 'callerHangup' && Math.abs(x.t - e.t) < EPS);
+        const callerLeft = config.dial.onCallerLeft === 'cancel' && callerHangupAt !== null && Math.abs(callerHangupAt - e.t) < EPS;
         const closeDeadline = closingSince !== null && e.t - closingSince >= config.dial.settleTimeout - EPS;
         const watchdog = dial !== null && e.t - dial.t >= config.dial.maxSeconds - EPS;
         if (!callerLeft && !closeDeadline && !watchdog) fail(e, 'dial cancelled without a caller hang-up, close deadline or watchdog');

@@ -38,7 +38,7 @@ export function scenarioConfig(scenario: Scenario, base: AgentConfig): AgentConf
   return withOverrides(base, scenario.config, `scenario "${scenario.name}" config`);
 }
 
-/** What a step does to the call, in terms of timeline entries and machine events. Shared by both modes. */
+/** What a step does to the call, in terms of timeline entries and machine events. */
 export function stepEffects(s: Step): { entry: TimelineEntry; event: CallEvent } | null {
   if (s.dial !== undefined) return { entry: { type: 'dialRequest', number: s.dial }, event: { type: 'DIAL_REQUESTED', number: s.dial } };
   if (s.callerHangup) return { entry: { type: 'callerHangup' }, event: { type: 'CALLER_DISCONNECTED' } };
