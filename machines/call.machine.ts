@@ -38,7 +38,8 @@ const command =
   <K extends keyof Commands>() =>
   (_args: unknown, _params: Commands[K]): void => {};
 
-const checkInText = (s: CallSettings, attempt: number): string =>
+/** The fixed text of check-in `attempt` (the last message repeats). */
+export const checkInText = (s: CallSettings, attempt: number): string =>
   s.checkIn.messages[Math.min(attempt, s.checkIn.messages.length) - 1] ?? s.checkIn.messages[0]!;
 
 /** Reasons whose close is polite: someone is still there to hear a goodbye. */

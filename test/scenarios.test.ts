@@ -104,4 +104,20 @@ describe('npm run simulate', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/steps\.0\.at: .*\(got "soon"\)/);
   });
+
+  it('--mode agent runs the real AgentSession and prints the same JSON timeline format', () => {
+    const out = execFileSync(tsx, [cli, join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '0.1', '--json'], { encoding: 'utf8' });
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string });
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', dials: 1, closeReason: 'caller_left', shutdownReason: 'caller_left', violations: [] });
+    expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['dialStart', 'callerHangup', 'dialCancel', 'shutdown']));
+  });
+
+  it('rejects an unknown --mode or a --time-scale outside (0, 1] with exit 2', () => {
+    const mode = spawnSync(tsx, [cli, join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'live'], { encoding: 'utf8' });
+    expect(mode.status).toBe(2);
+    expect(mode.stderr).toContain('--mode must be "model" or "agent", got "live"');
+    const scale = spawnSync(tsx, [cli, join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '3'], { encoding: 'utf8' });
+    expect(scale.status).toBe(2);
+    expect(scale.stderr).toContain('--time-scale must be a number in (0, 1], got "3"');
+  });
 });

@@ -30,6 +30,8 @@ export interface CallBridgeOptions {
   /** Every timeline entry as it happens (local mode display, agent-mode simulation, session record). */
   onTimeline?: (entry: TimelineEntry) => void;
   logger?: BridgeLogger;
+  /** The machine's clock (XState's `clock` option); agent-mode simulation passes a scaled one. */
+  clock?: { setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
 }
 
 export class CallBridge {
@@ -44,7 +46,10 @@ export class CallBridge {
 
   constructor(private readonly o: CallBridgeOptions) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
-    this.actor = createActor(machineWithCommands((c) => this.run(c)), { input: callSettings(o.config) });
+    this.actor = createActor(machineWithCommands((c) => this.run(c)), {
+      input: callSettings(o.config),
+      ...(o.clock ? { clock: o.clock } : {}),
+    });
   }
 
   /** Subscribes to the session and starts the machine. Call before `session.start()` to see its first states. */

@@ -1,36 +1,58 @@
 /**
- * `npm run simulate -- <scenario.json>... [--json]`: runs scenarios against the machine on a virtual clock and prints
- * the timeline. Exit 0 when every invariant and expectation holds, 1 when one does not, 2 on invalid input.
+ * `npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--json]`: runs scenarios and
+ * prints the timeline. Model mode: the machine and a model of the AgentSession on a virtual clock. Agent mode: the
+ * real AgentSession, bridge and dialer against the API emulator, on a real clock scaled by --time-scale.
+ * Exit 0 when every invariant and expectation holds, 1 when one does not, 2 on invalid input.
  */
 import { parseArgs } from 'node:util';
+import { initializeLogger } from '@livekit/agents';
 import { ConfigError } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { loadScenario } from '../simulator/scenario.js';
+import { runAgent } from '../simulator/runAgent.js';
 import { runModel, type RunResult } from '../simulator/runModel.js';
 import { toJsonLines, toText } from '../simulator/timeline.js';
 
-const USAGE = 'usage: npm run simulate -- <scenario.json>... [--json]';
+const USAGE = 'usage: npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--json]';
+/** Simulated seconds of slack on every expectation in agent mode: a real, scaled clock jitters. */
+export const AGENT_SLACK = 0.5;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      mode: { type: 'string', default: 'model' },
+      'time-scale': { type: 'string', default: '0.05' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   if (values.help || positionals.length === 0) {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
+  const mode = values.mode;
+  const timeScale = Number(values['time-scale']);
+  if (mode !== 'model' && mode !== 'agent') return usageError(`--mode must be "model" or "agent", got "${mode}"`);
+  if (!(timeScale > 0 && timeScale <= 1)) return usageError(`--time-scale must be a number in (0, 1], got "${values['time-scale']}"`);
   const base: AgentConfig = (await import('../../agent.config.js')).default;
+  if (mode === 'agent') initializeLogger({ pretty: false, level: 'error' });
   let worst = 0;
   for (const file of positionals) {
-    const result: RunResult = runModel(loadScenario(file), base);
+    const scenario = loadScenario(file);
+    const result: RunResult = mode === 'model' ? runModel(scenario, base) : await runAgent(scenario, base, { timeScale, slack: AGENT_SLACK });
     const { timeline, summary, failures } = result;
     console.log(values.json ? toJsonLines(timeline, summary) : toText(result.scenario.name, timeline, summary));
     for (const f of failures) console.error(`${file}: EXPECT FAILED ${f}`);
     if (summary.violations.length || failures.length) worst = 1;
   }
   return worst;
+}
+
+function usageError(message: string): number {
+  console.error(`${message}\n${USAGE}`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(

@@ -8,29 +8,20 @@ import { createInterface } from 'node:readline';
 import { initializeLogger, voice } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import { RoomServiceClient } from 'livekit-server-sdk';
+import { callSettings, checkInText } from '../../machines/call.machine.js';
 import { callTools, explainRefusal } from '../agent/tools.js';
 import { CallBridge } from '../bridge/callBridge.js';
 import { withOverrides } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
+import { ScriptedLLM } from '../simulator/agent/scriptedLlm.js';
 import { formatEvent, summarize, type TimelineEvent } from '../simulator/timeline.js';
 import { createTextSession, userSaid } from './textSession.js';
 
 const ROOM = 'local-call';
 const KEY = 'APIlocal';
 const SECRET = 'local-emulator-secret-not-for-production-0123456789';
-
-/** The scripted model used without OPENAI_API_KEY: answers every turn, and check-ins from their instructions. */
-class ScriptedLLM extends voice.testing.FakeLLM {
-  constructor(private readonly checkInText: string) {
-    super([]);
-  }
-  override lookup(input: string) {
-    if (input.startsWith('instructions:')) return { input, type: 'llm' as const, content: this.checkInText, ttft: 0, duration: 0 };
-    return { input, type: 'llm' as const, content: `You said: ${input}. (scripted model)`, ttft: 150, duration: 0 };
-  }
-}
 
 const DEMO: { at: number; line: string }[] = [
   { at: 0.5, line: 'Hello, can you add my manager to the call?' },
@@ -54,14 +45,21 @@ export async function runLocalMode(
   // The demo runs on short timings so it ends in seconds; an interactive call uses your config as it is.
   const useOpenAI = Boolean(io.env.OPENAI_API_KEY);
   const demo = { presence: { userAwayTimeout: 2 }, checkIn: { interval: 1.5, maxPrompts: 2 }, goodbye: { maxSeconds: 3 } };
-  // The scripted model cannot generate check-ins from instructions alone: it says the fixed texts instead.
-  const scripted = useOpenAI ? {} : { checkIn: { mode: 'fixed' } };
-  const config = withOverrides(io.interactive ? base : withOverrides(base, demo, 'local demo'), scripted, 'local mode');
+  const config = io.interactive ? base : withOverrides(base, demo, 'local demo');
+  const settings = callSettings(config);
+  let checkInAttempt = 1;
 
   const emulator = new LiveKitApiEmulator({ apiKey: KEY, apiSecret: SECRET, sip: { '+15550001111': { outcome: 'answered', ringSeconds: 2 } } });
   const url = await emulator.start();
   const session = createTextSession(
-    useOpenAI ? new openai.LLM({ model: config.models.llm }) : new ScriptedLLM(config.checkIn.messages[0]!),
+    useOpenAI
+      ? new openai.LLM({ model: config.models.llm })
+      : new ScriptedLLM({
+          reply: (input) => `You said: ${input}. (scripted model)`,
+          checkInInstructions: config.checkIn.instructions,
+          checkIn: () => checkInText(settings, checkInAttempt),
+          latencyMs: 150,
+        }),
     config.presence.userAwayTimeout,
   );
 
@@ -75,6 +73,7 @@ export async function runLocalMode(
     shutdown: (reason) => say(`  → ctx.shutdown("${reason}")`),
     deleteRoom: async () => void (await rooms.deleteRoom(ROOM)),
     onTimeline: (entry) => {
+      if (entry.type === 'checkIn') checkInAttempt = entry.attempt;
       const e = { ...entry, t: (performance.now() - t0) / 1000 } as TimelineEvent;
       timeline.push(e);
       say(formatEvent(e));

@@ -1,0 +1,43 @@
+/**
+ * The scripted model used when there is no OpenAI key (local mode) and in agent-mode simulation: the framework's
+ * own FakeLLM, answering every user turn with a reply and every generated check-in (a reply whose extra
+ * instructions are the check-in instructions) with the check-in text the machine chose, after a fixed latency.
+ */
+import { llm, voice } from '@livekit/agents';
+
+export interface ScriptedLlmOptions {
+  /** The answer to a user turn. */
+  reply: (userInput: string) => string;
+  /** `checkIn.instructions`: how a generated check-in is recognised. */
+  checkInInstructions: string;
+  /** The answer to a generated check-in. */
+  checkIn: () => string;
+  /** Time to first token, milliseconds. */
+  latencyMs: number;
+}
+
+/** FakeLLM's own marker for an instruction-only turn: the last line of the system message. */
+const CHECK_IN_MARKER = 'instructions: check-in';
+
+export class ScriptedLLM extends voice.testing.FakeLLM {
+  constructor(private readonly script: ScriptedLlmOptions) {
+    super([]);
+  }
+
+  /**
+   * `generateReply({ instructions })` appends the instructions to the agent's system message; FakeLLM only knows an
+   * instruction-only turn by a last line starting with "instructions:", so a check-in is handed to it in that form.
+   */
+  override chat(params: Parameters<voice.testing.FakeLLM['chat']>[0]): llm.LLMStream {
+    const system = params.chatCtx.items.find((i): i is llm.ChatMessage => i.type === 'message' && i.role === 'system');
+    if (!system?.textContent?.endsWith(this.script.checkInInstructions)) return super.chat(params);
+    const chatCtx = llm.ChatContext.empty();
+    chatCtx.addMessage({ role: 'system', content: `scripted check-in\n${CHECK_IN_MARKER}` });
+    return super.chat({ ...params, chatCtx });
+  }
+
+  override lookup(input: string): voice.testing.FakeLLMResponse {
+    const content = input === CHECK_IN_MARKER ? this.script.checkIn() : this.script.reply(input);
+    return { input, type: 'llm', content, ttft: this.script.latencyMs, duration: 0 };
+  }
+}

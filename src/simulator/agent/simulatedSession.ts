@@ -1,0 +1,98 @@
+/**
+ * A real AgentSession with a simulated line: a scripted user (ScriptedVAD for voice activity, the framework's
+ * FakeSTT for transcripts), the ScriptedLLM, a PacedTTS and a RealtimeAudioOutput, all on a real clock scaled by
+ * `timeScale` (real seconds per simulated second).
+ *
+ * Where the model of the session (`sessionModel.ts`) simplifies, the session is configured to match it, and each
+ * such setting says so: endpointing is immediate (the model's `replyLatency` is the whole reply delay), any detected
+ * speech interrupts interruptible speech, and there is no AEC warm-up (there is no echo to cancel).
+ */
+import { stt, voice } from '@livekit/agents';
+import type { ModelOptions } from '../sessionModel.js';
+import { words } from '../scenario.js';
+import { PacedTTS } from './pacedTts.js';
+import { RealtimeAudioOutput } from './realtimeAudioOutput.js';
+import { ScriptedLLM } from './scriptedLlm.js';
+import { ScriptedVAD } from './scriptedVad.js';
+
+/** FakeSTT that keeps the stream the session opened, so the scripted user can put transcripts on it. */
+class ScriptedSTT extends stt.testing.FakeSTT {
+  current: stt.testing.FakeRecognizeStream | null = null;
+  override stream(options?: Parameters<stt.testing.FakeSTT['stream']>[0]): stt.testing.FakeRecognizeStream {
+    this.current = super.stream(options);
+    return this.current;
+  }
+}
+
+export interface SimulatedSessionOptions {
+  model: ModelOptions;
+  timeScale: number;
+  /** presence.userAwayTimeout, simulated seconds. */
+  userAwayTimeout: number;
+  /** `checkIn.instructions`, and the text of the check-in being generated (llm-mode check-ins). */
+  checkInInstructions: string;
+  checkInText: () => string;
+  /** Fault injection for the TTS (e.g. a goodbye that cannot be synthesised). */
+  ttsFault?: (text: string) => Error | null;
+}
+
+/** The scripted user on the line. */
+export class SimulatedUser {
+  private speechTimer: NodeJS.Timeout | null = null;
+  constructor(
+    private readonly vad: ScriptedVAD,
+    private readonly stt: ScriptedSTT,
+    private readonly o: SimulatedSessionOptions,
+  ) {}
+
+  /** Speaks `text` for words / speechRate simulated seconds; the STT's final transcript comes at the end. */
+  says(text: string): void {
+    this.speak((words(text) / this.o.model.speechRate) * 1000 * this.o.timeScale, () => this.stt.current?.sendFakeTranscript(text, true));
+  }
+
+  /** The VAD hears noise for `seconds`; no transcript. */
+  noise(seconds: number): void {
+    this.speak(seconds * 1000 * this.o.timeScale, () => {});
+  }
+
+  /** The caller hung up: no more audio from them. */
+  leaves(): void {
+    if (this.speechTimer) clearTimeout(this.speechTimer);
+    this.speechTimer = null;
+  }
+
+  private speak(realMs: number, atEnd: () => void): void {
+    if (this.speechTimer) clearTimeout(this.speechTimer);
+    this.vad.startOfSpeech();
+    this.speechTimer = setTimeout(() => {
+      this.speechTimer = null;
+      atEnd();
+      this.vad.endOfSpeech();
+    }, realMs);
+  }
+}
+
+export function createSimulatedSession(o: SimulatedSessionOptions): { session: voice.AgentSession; user: SimulatedUser } {
+  const vad = new ScriptedVAD();
+  const scriptedStt = new ScriptedSTT();
+  const scale = o.timeScale;
+  const session = new voice.AgentSession({
+    llm: new ScriptedLLM({ reply: () => o.model.reply, checkInInstructions: o.checkInInstructions, checkIn: o.checkInText, latencyMs: o.model.replyLatency * 1000 * scale }),
+    stt: scriptedStt,
+    vad,
+    tts: new PacedTTS({ speechRate: o.model.speechRate, timeScale: scale, fault: o.ttsFault }),
+    userAwayTimeout: o.userAwayTimeout * scale,
+    // No echo in a simulation, so no warm-up during which speech could not interrupt.
+    aecWarmupDuration: null,
+    turnHandling: {
+      turnDetection: 'vad',
+      // The model replies `replyLatency` after the end of speech: endpointing adds nothing here.
+      endpointing: { minDelay: 0, maxDelay: 0 },
+      // The model lets any detected speech interrupt interruptible speech, and never resumes it.
+      interruption: { minDuration: 0, resumeFalseInterruption: false, falseInterruptionTimeout: 2000 * scale },
+      preemptiveGeneration: { enabled: false },
+    },
+  } as ConstructorParameters<typeof voice.AgentSession>[0]);
+  session.output.audio = new RealtimeAudioOutput();
+  return { session, user: new SimulatedUser(vad, scriptedStt, o) };
+}
