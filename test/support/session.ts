@@ -18,7 +18,13 @@ export const API_SECRET = 'test-secret-0123456789-0123456789-abcdef';
 
 export async function startAgentCall(
   config: AgentConfigInput,
-  opts: { sip?: Record<string, SipEntry>; llm?: voice.testing.FakeLLM; secret?: string } = {},
+  opts: {
+    sip?: Record<string, SipEntry>;
+    llm?: voice.testing.FakeLLM;
+    secret?: string;
+    /** Builds the session instead of the default text session (e.g. one with a real VAD and audio input). */
+    session?: (userAwayTimeout: number) => voice.AgentSession;
+  } = {},
 ) {
   const resolved = defineConfig(config);
   const emulator = new LiveKitApiEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, sip: opts.sip ?? {} });
@@ -28,7 +34,9 @@ export async function startAgentCall(
   const logs: { fields: Record<string, unknown>; msg: string }[] = [];
   const logger = { info: (fields: Record<string, unknown>, msg: string) => logs.push({ fields, msg }), warn: (fields: Record<string, unknown>, msg: string) => logs.push({ fields, msg }) };
   const shutdowns: CloseReason[] = [];
-  const session = createTextSession(opts.llm ?? new voice.testing.FakeLLM([]), resolved.presence.userAwayTimeout);
+  const session = opts.session
+    ? opts.session(resolved.presence.userAwayTimeout)
+    : createTextSession(opts.llm ?? new voice.testing.FakeLLM([]), resolved.presence.userAwayTimeout);
   const secret = opts.secret ?? API_SECRET;
   const dialer = new SipDialer({ url, apiKey: API_KEY, apiSecret: secret, roomName: 'call-1', trunkId: 'ST_test', ringingTimeout: resolved.dial.ringingTimeout, log: logger.warn });
   const rooms = new RoomServiceClient(url, API_KEY, secret);
