@@ -42,6 +42,9 @@ const command =
 export const checkInText = (s: CallSettings, attempt: number): string =>
   s.checkIn.messages[Math.min(attempt, s.checkIn.messages.length) - 1] ?? s.checkIn.messages[0]!;
 
+/** Whether dials put the caller on hold (dial.holdCaller). */
+const holdsCaller = (s: CallSettings): boolean => s.dial.holdCaller.audioInput || s.dial.holdCaller.muteTrack;
+
 /** Reasons whose close is polite: someone is still there to hear a goodbye. */
 const GOODBYE_REASONS: readonly CloseReason[] = ['user_unresponsive', 'end_requested', 'max_duration', 'drain'];
 
@@ -58,6 +61,8 @@ const callSetup = setup({
     dialStart: command<'dialStart'>(),
     dialCancel: command<'dialCancel'>(),
     dialEnd: command<'dialEnd'>(),
+    holdCaller: command<'holdCaller'>(),
+    releaseCaller: command<'releaseCaller'>(),
     dialRefused: command<'dialRefused'>(),
     sessionClose: command<'sessionClose'>(),
     shutdown: command<'shutdown'>(),
@@ -125,19 +130,28 @@ const callSetup = setup({
   },
 });
 
+// Caller hold spans exactly the dial: it starts with the dial, and every end of a dial goes through `endDial`.
+const holdIfConfigured = callSetup.enqueueActions(({ context, enqueue }) => {
+  if (holdsCaller(context.settings)) enqueue({ type: 'holdCaller', params: {} });
+});
+const endDial = callSetup.enqueueActions(({ context, enqueue }) => {
+  enqueue('forgetDial');
+  if (holdsCaller(context.settings)) enqueue({ type: 'releaseCaller', params: {} });
+});
+
 // The machine ends the dial itself (caller left, close deadline, watchdog): cancel it explicitly, then record it.
 const cancelDial = callSetup.enqueueActions(({ context, enqueue }) => {
   if (context.dialNumber === null) return;
   enqueue({ type: 'dialCancel', params: { number: context.dialNumber } });
   enqueue({ type: 'dialEnd', params: { number: context.dialNumber, outcome: 'cancelled' } });
-  enqueue('forgetDial');
+  enqueue(endDial);
 });
 
 // The room is gone, and the dial's participant with it: nothing to cancel, only record the outcome.
 const recordDialLost = callSetup.enqueueActions(({ context, enqueue }) => {
   if (context.dialNumber === null) return;
   enqueue({ type: 'dialEnd', params: { number: context.dialNumber, outcome: 'cancelled' } });
-  enqueue('forgetDial');
+  enqueue(endDial);
 });
 
 // One transition does the whole close, in order, so it can neither half-happen nor happen twice.
@@ -308,6 +322,7 @@ export const callMachine = callSetup.createMachine({
                     actions: [
                       'rememberDial',
                       { type: 'dialStart', params: ({ event }) => ({ number: numberOf(event) }) },
+                      holdIfConfigured,
                     ],
                   },
                 ],
@@ -326,7 +341,7 @@ export const callMachine = callSetup.createMachine({
                 DIAL_SETTLED: {
                   guard: 'settlesOurDial',
                   target: 'idle',
-                  actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, 'forgetDial'],
+                  actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, endDial],
                 },
               },
             },
@@ -383,7 +398,7 @@ export const callMachine = callSetup.createMachine({
         DIAL_SETTLED: {
           guard: 'settlesOurDial',
           target: 'closing',
-          actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, 'forgetDial'],
+          actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, endDial],
         },
         CALLER_DISCONNECTED: [
           { guard: 'cancelOnCallerLeft', target: 'closing', actions: ['markCallerGone', cancelDial] },

@@ -85,6 +85,10 @@ export interface Commands {
   dialCancel: { number: string };
   /** Record how a dial ended. */
   dialEnd: { number: string; outcome: DialOutcome; sipStatus?: number };
+  /** Put the caller on hold for the dial (dial.holdCaller: stop acting on their speech and/or mute their track). */
+  holdCaller: {}; // no parameters
+  /** Undo holdCaller: the dial ended, however it ended. */
+  releaseCaller: {}; // no parameters
   /** A dial request that will not be dialed, and why. */
   dialRefused: { number: string; reason: DialRefusal };
   /** Close the AgentSession. */
@@ -104,6 +108,8 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'dialStart',
   'dialCancel',
   'dialEnd',
+  'holdCaller',
+  'releaseCaller',
   'dialRefused',
   'sessionClose',
   'shutdown',

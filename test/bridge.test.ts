@@ -5,7 +5,7 @@
 import { voice } from '@livekit/agents';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callTools } from '../src/agent/tools.js';
-import { startAgentCall, until } from './support/session.js';
+import { CALLER, startAgentCall, until } from './support/session.js';
 
 const quick = {
   presence: { userAwayTimeout: 0.3 },
@@ -109,3 +109,32 @@ describe('bridge: a real AgentSession drives the machine', () => {
 });
 
 void voice;
+
+describe('caller hold while dialing (dial.holdCaller)', () => {
+  const dialing = { ...quick, presence: { userAwayTimeout: 5 }, dial: { holdCaller: { audioInput: true, muteTrack: true } } };
+
+  it('the session stops listening and the caller track is muted for the dial, both restored after; permissions untouched', async () => {
+    call = await startAgentCall(dialing, { sip: { '+15550001111': { outcome: 'busy', ringSeconds: 0.5 } } });
+    const before = call.emulator.participant('call-1', CALLER)!.permission;
+    expect(call.bridge.requestDial('+15550001111')).toBeNull();
+    expect(call.session.input.audioEnabled).toBe(false);
+    await until(() => call!.emulator.participant('call-1', CALLER)!.tracks[0]!.muted === true);
+    await until(() => call!.types().includes('releaseCaller'), 5000);
+    await until(() => call!.emulator.participant('call-1', CALLER)!.tracks[0]!.muted === false);
+    expect(call.session.input.audioEnabled).toBe(true);
+    expect(call.emulator.participant('call-1', CALLER)!.permission).toEqual(before);
+    const mutes = call.emulator.calls.filter((c) => c.method.endsWith('MutePublishedTrack')).map((c) => c.request.muted === true); // proto3 JSON leaves out a false
+    expect(mutes).toEqual([true, false]);
+    expect(call.emulator.calls.some((c) => c.method.endsWith('UpdateParticipant'))).toBe(false);
+    expect(call.types().filter((t) => t === 'holdCaller' || t === 'releaseCaller' || t === 'dialEnd')).toEqual(['holdCaller', 'dialEnd', 'releaseCaller']);
+  });
+
+  it('off by default: a dial neither disables audio input nor mutes anyone', async () => {
+    call = await startAgentCall({ ...quick, presence: { userAwayTimeout: 5 } }, { sip: { '+15550001111': { outcome: 'busy', ringSeconds: 0.2 } } });
+    call.bridge.requestDial('+15550001111');
+    expect(call.session.input.audioEnabled).toBe(true);
+    await until(() => call!.types().includes('dialEnd'), 5000);
+    expect(call.types()).not.toContain('holdCaller');
+    expect(call.emulator.calls.some((c) => c.method.endsWith('MutePublishedTrack'))).toBe(false);
+  });
+});

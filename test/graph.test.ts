@@ -18,8 +18,8 @@ const CONFIGS: Record<string, AgentConfigInput> = {
     presence: { activitySignal: 'transcript' },
     checkIn: { mode: 'fixed', maxPrompts: 2, resetOnSpeech: false },
   },
-  'continue on caller left, leave, max duration with warning': {
-    dial: { onCallerLeft: 'continue' },
+  'continue on caller left, leave, max duration with warning, caller hold': {
+    dial: { onCallerLeft: 'continue', holdCaller: { audioInput: true, muteTrack: true } },
     closeAction: 'leave',
     maxCallDuration: { seconds: 600, warnBefore: 30 },
   },
@@ -98,6 +98,26 @@ describe.each(Object.entries(CONFIGS))('state graph (%s)', (_name, input) => {
       expect(t.commands).toEqual([]);
       expect(serializeCallSnapshot(t.to)).toBe(serializeCallSnapshot(t.from));
     }
+  });
+
+  it('(d) caller hold spans exactly the dial: held when a dial starts, released in the step that ends it, on every path', () => {
+    const holds = settings.dial.holdCaller.audioInput || settings.dial.holdCaller.muteTrack;
+    const bad: string[] = [];
+    let held = 0;
+    for (const t of transitions) {
+      const types = t.commands.map((c) => c.type);
+      const count = (type: string) => types.filter((c) => c === type).length;
+      held += count('holdCaller');
+      const starts = count('dialStart');
+      const ends = t.from.context.dialNumber !== null && t.to.context.dialNumber === null ? 1 : 0;
+      if (count('holdCaller') !== (holds ? starts : 0)) bad.push(`${t.event.type}: ${types.join(',')} (hold ≠ dial start)`);
+      if (count('releaseCaller') !== (holds ? ends : 0)) bad.push(`${t.event.type}: ${types.join(',')} (release ≠ dial end)`);
+      if (types.includes('releaseCaller') && types.indexOf('releaseCaller') < types.indexOf('dialEnd')) bad.push(`${t.event.type}: released before the dial ended`);
+    }
+    // A call cannot end with the caller still held: no final state keeps a dial.
+    for (const s of states.values()) if (s.status === 'done' && s.context.dialNumber !== null) bad.push(`ended holding ${s.context.dialNumber}`);
+    expect(bad.slice(0, 10)).toEqual([]);
+    expect(held > 0).toBe(holds);
   });
 
   it('every state is reachable and every state node of the machine is visited', () => {

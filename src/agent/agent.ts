@@ -6,7 +6,7 @@
 import { defineAgent, log, voice, type JobContext, type JobProcess } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import * as silero from '@livekit/agents-plugin-silero';
-import { RoomEvent, type RemoteParticipant } from '@livekit/rtc-node';
+import { RoomEvent, TrackSource, type RemoteParticipant } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { CallBridge } from '../bridge/callBridge.js';
 import { loadRuntimeConfig, withDispatchMetadata } from '../config/runtime.js';
@@ -50,6 +50,12 @@ export default defineAgent({
       }),
       shutdown: (reason) => ctx.shutdown(reason),
       deleteRoom: async () => void (await rooms.deleteRoom(roomName)),
+      // dial.holdCaller.muteTrack: a server-side mute of the caller's microphone track (not a permission change).
+      muteCaller: async (muted) => {
+        const mic = [...caller.trackPublications.values()].find((t) => t.source === TrackSource.SOURCE_MICROPHONE);
+        if (!mic?.sid) throw new Error(`caller ${caller.identity} has no microphone track to ${muted ? 'mute' : 'unmute'}`);
+        await rooms.mutePublishedTrack(roomName, caller.identity, mic.sid, muted);
+      },
       logger: { info: (f, m) => logger.info(f, m), warn: (f, m) => logger.warn(f, m) },
     });
     // The framework runs shutdown callbacks on every exit path (room deleted included): finish what we started.

@@ -27,6 +27,8 @@ export interface CallBridgeOptions {
   shutdown: (reason: CloseReason) => void;
   /** Deletes the call's room (RoomServiceClient.deleteRoom). */
   deleteRoom: () => Promise<void>;
+  /** Mutes or unmutes the caller's microphone track (RoomServiceClient.mutePublishedTrack); for dial.holdCaller. */
+  muteCaller?: (muted: boolean) => Promise<void>;
   /** Every timeline entry as it happens (local mode display, agent-mode simulation, session record). */
   onTimeline?: (entry: TimelineEntry) => void;
   logger?: BridgeLogger;
@@ -197,6 +199,9 @@ export class CallBridge {
         this.refusals.set(c.number, c.reason);
         log?.info({ number: c.number, reason: c.reason }, 'dial refused');
         return;
+      case 'holdCaller':
+      case 'releaseCaller':
+        return this.holdCaller(c.type === 'holdCaller');
       case 'sessionClose':
         log?.info({ reason: c.reason }, 'closing the session');
         this.closing = this.track(s.close().catch((e: unknown) => log?.warn({ error: String(e) }, 'session close failed')));
@@ -219,6 +224,19 @@ export class CallBridge {
             .catch((e: unknown) => log?.warn({ error: (e as Error).message }, 'room deletion failed')),
         );
         return;
+    }
+  }
+
+  /**
+   * dial.holdCaller: the session stops (or resumes) acting on the caller's audio, and/or their track is muted (or
+   * unmuted) server-side. Permissions are left alone: they neither mute nor unmute a published track.
+   */
+  private holdCaller(hold: boolean): void {
+    const { audioInput, muteTrack } = this.o.config.dial.holdCaller;
+    this.o.logger?.info({ hold, audioInput, muteTrack }, hold ? 'caller on hold for the dial' : 'caller hold released');
+    if (audioInput) this.o.session.input.setAudioEnabled(!hold);
+    if (muteTrack && this.o.muteCaller) {
+      void this.track(this.o.muteCaller(hold).catch((e: unknown) => this.o.logger?.warn({ hold, error: (e as Error).message }, 'caller track mute failed')));
     }
   }
 

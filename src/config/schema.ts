@@ -83,6 +83,16 @@ const dial = z.strictObject({
   deny: z.array(dialPattern).default([...DEFAULT_DENIED_PREFIXES]),
   /** LiveKit outbound SIP trunk id used by the dialer (env SIP_OUTBOUND_TRUNK_ID). */
   sipTrunkId: z.string().default(''),
+  /**
+   * Caller hold while a dial is in flight (both off by default). `audioInput`: the session stops listening to the
+   * caller (`session.input.setAudioEnabled(false)`), so their speech neither interrupts nor starts a turn.
+   * `muteTrack`: the caller's microphone track is muted server-side (`RoomServiceClient.mutePublishedTrack`), so the
+   * person being dialed does not hear them either. Both are restored when the dial ends, however it ends.
+   * Participant permissions (`updateParticipant`) are never touched: they neither mute nor unmute a track.
+   */
+  holdCaller: z
+    .strictObject({ audioInput: z.boolean().default(false), muteTrack: z.boolean().default(false) })
+    .prefault({}),
 });
 
 const maxCallDuration = z

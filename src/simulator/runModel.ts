@@ -78,6 +78,10 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
         return session.sayFixed(c.text, 'goodbye');
       case 'warn':
         return session.sayFixed(c.text, 'warning');
+      case 'holdCaller':
+      case 'releaseCaller':
+        if (config.dial.holdCaller.audioInput) session.setAudioEnabled(c.type === 'releaseCaller');
+        return;
       case 'sessionClose':
         return session.close();
       case 'shutdown':

@@ -3,7 +3,8 @@
  * - the away timer runs only while the user AND the agent are `listening`, restarting on each such state change;
  * - `away` is edge-triggered: after it fired, the agent speaking and returning to listening does not re-arm it;
  * - a final transcript while away moves the user back to `listening`; detected speech moves them to `speaking`;
- * - the agent speaks a text for words / speechRate seconds; user speech interrupts interruptible speech.
+ * - the agent speaks a text for words / speechRate seconds; user speech interrupts interruptible speech;
+ * - with audio input disabled (caller hold) the session hears nothing; disabling it ends speech in progress.
  */
 import type { AgentState, CallEvent, PromptKind, UserState } from '../../machines/events.js';
 import { words } from './scenario.js';
@@ -46,6 +47,8 @@ export class SessionModel {
   private current: Speech | null = null;
   private readonly queue: Speech[] = [];
   private closed = false;
+  /** `session.input.setAudioEnabled`: while false the session hears nothing from the user. */
+  private audioEnabled = true;
 
   constructor(
     private readonly clock: ModelClock,
@@ -79,8 +82,19 @@ export class SessionModel {
     this.userSpeaks(seconds, () => {});
   }
 
+  /** `session.input.setAudioEnabled(enabled)`: disabling it ends any speech in progress without a transcript. */
+  setAudioEnabled(enabled: boolean): void {
+    if (this.audioEnabled === enabled) return;
+    this.audioEnabled = enabled;
+    if (!enabled && this.userSpeechTimer !== null) {
+      this.clock.clearTimeout(this.userSpeechTimer);
+      this.userSpeechTimer = null;
+      this.setUserState('listening');
+    }
+  }
+
   private userSpeaks(seconds: number, then: () => void): void {
-    if (this.closed) return;
+    if (this.closed || !this.audioEnabled) return;
     if (this.userSpeechTimer !== null) this.clock.clearTimeout(this.userSpeechTimer);
     this.setUserState('speaking');
     if (this.current?.interruptible) this.finishSpeech(true);

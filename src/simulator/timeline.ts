@@ -32,6 +32,8 @@ export type TimelineEntry =
   | { type: 'dialEnd'; number: string; outcome: DialOutcome; sipStatus?: number }
   | { type: 'dialCancel'; number: string }
   | { type: 'dialRefused'; number: string; reason: DialRefusal }
+  | { type: 'holdCaller' }
+  | { type: 'releaseCaller' }
   | { type: 'callerHangup' }
   | { type: 'roomDeleted' }
   | { type: 'endRequest'; source: EndSource }
@@ -60,6 +62,8 @@ export const ACTION_TYPES = [
   'dialEnd',
   'dialCancel',
   'dialRefused',
+  'holdCaller',
+  'releaseCaller',
   'sessionClose',
   'shutdown',
   'deleteRoom',
@@ -79,7 +83,9 @@ export function commandEntry(c: Command): TimelineEntry {
         ? { type: 'dialEnd', number: c.number, outcome: c.outcome }
         : { type: 'dialEnd', number: c.number, outcome: c.outcome, sipStatus: c.sipStatus };
     case 'deleteRoom':
-      return { type: 'deleteRoom' };
+    case 'holdCaller':
+    case 'releaseCaller':
+      return { type: c.type };
     default:
       return c;
   }

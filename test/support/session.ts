@@ -14,6 +14,8 @@ import type { TimelineEntry } from '../../src/simulator/timeline.js';
 initializeLogger({ pretty: false, level: 'error' });
 
 export const API_KEY = 'APItest';
+export const CALLER = 'caller';
+export const CALLER_MIC = 'TR_caller_mic';
 export const API_SECRET = 'test-secret-0123456789-0123456789-abcdef';
 
 export async function startAgentCall(
@@ -40,12 +42,15 @@ export async function startAgentCall(
   const secret = opts.secret ?? API_SECRET;
   const dialer = new SipDialer({ url, apiKey: API_KEY, apiSecret: secret, roomName: 'call-1', trunkId: 'ST_test', ringingTimeout: resolved.dial.ringingTimeout, log: logger.warn });
   const rooms = new RoomServiceClient(url, API_KEY, secret);
+  // The caller, with a microphone track, as LiveKit would have them in the room.
+  emulator.addParticipant('call-1', CALLER, [CALLER_MIC]);
   const bridge = new CallBridge({
     session,
     config: resolved,
     dialer,
     shutdown: (reason) => shutdowns.push(reason),
     deleteRoom: () => rooms.deleteRoom('call-1').then(() => undefined),
+    muteCaller: (muted) => rooms.mutePublishedTrack('call-1', CALLER, CALLER_MIC, muted).then(() => undefined),
     onTimeline: (e) => timeline.push({ ...e, t: (performance.now() - t0) / 1000 }),
     logger,
   }).start();

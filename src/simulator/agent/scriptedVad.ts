@@ -56,6 +56,11 @@ export class ScriptedVAD extends VAD {
     }
   }
 
+  /** The audio stopped reaching the VAD mid-speech (input disabled): no end-of-speech will be heard. */
+  abandonSpeech(): void {
+    this.speechStartedAt = null;
+  }
+
   endOfSpeech(): void {
     if (this.speechStartedAt === null) return;
     const speechMs = performance.now() - this.speechStartedAt;

@@ -40,6 +40,7 @@ export interface SimulatedSessionOptions {
 export class SimulatedUser {
   private speechTimer: NodeJS.Timeout | null = null;
   constructor(
+    private readonly session: voice.AgentSession,
     private readonly vad: ScriptedVAD,
     private readonly stt: ScriptedSTT,
     private readonly o: SimulatedSessionOptions,
@@ -62,10 +63,15 @@ export class SimulatedUser {
   }
 
   private speak(realMs: number, atEnd: () => void): void {
+    // The scripted VAD stands in for audio: with the session's audio input disabled (caller hold) no audio, and so no
+    // voice activity and no transcript, would reach it.
+    if (!this.session.input.audioEnabled) return;
     if (this.speechTimer) clearTimeout(this.speechTimer);
     this.vad.startOfSpeech();
     this.speechTimer = setTimeout(() => {
       this.speechTimer = null;
+      // Disabling audio already ended the speech in the session; the VAD never heard its end.
+      if (!this.session.input.audioEnabled) return this.vad.abandonSpeech();
       atEnd();
       this.vad.endOfSpeech();
     }, realMs);
@@ -94,5 +100,5 @@ export function createSimulatedSession(o: SimulatedSessionOptions): { session: v
     },
   } as ConstructorParameters<typeof voice.AgentSession>[0]);
   session.output.audio = new RealtimeAudioOutput();
-  return { session, user: new SimulatedUser(vad, scriptedStt, o) };
+  return { session, user: new SimulatedUser(session, vad, scriptedStt, o) };
 }
