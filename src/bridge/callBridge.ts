@@ -12,6 +12,7 @@ import type { CallEvent, CloseReason, Command, DialRefusal, PromptKind } from '.
 import { machineWithCommands } from '../commands.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { Dialer } from '../dialer/sipDialer.js';
+import type { TaskRegistry } from '../lifecycle/tasks.js';
 import { commandEntry, type TimelineEntry } from '../simulator/timeline.js';
 
 export interface BridgeLogger {
@@ -32,6 +33,8 @@ export interface CallBridgeOptions {
   /** Every timeline entry as it happens (local mode display, agent-mode simulation, session record). */
   onTimeline?: (entry: TimelineEntry) => void;
   logger?: BridgeLogger;
+  /** The call's task registry: everything the bridge starts is registered there too, by name (leak report). */
+  tasks?: TaskRegistry;
   /** The machine's clock (XState's `clock` option); agent-mode simulation passes a scaled one. */
   clock?: { setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
 }
@@ -150,9 +153,10 @@ export class CallBridge {
     this.o.onTimeline?.(entry);
   }
 
-  private track<T>(p: Promise<T>): Promise<T> {
+  private track<T>(name: string, p: Promise<T>): Promise<T> {
     this.tasks.add(p);
     void p.finally(() => this.tasks.delete(p)).catch(() => {});
+    this.o.tasks?.add(`bridge: ${name}`, p);
     return p;
   }
 
@@ -179,6 +183,7 @@ export class CallBridge {
       case 'dialStart':
         log?.info({ number: c.number }, 'dial started');
         void this.track(
+          `dial ${c.number}`,
           this.o.dialer.dial(c.number).then((r) => {
             this.send(
               r.sipStatus === undefined
@@ -190,7 +195,7 @@ export class CallBridge {
         return;
       case 'dialCancel':
         log?.info({ number: c.number }, 'dial cancelled');
-        void this.track(this.o.dialer.cancel(c.number));
+        void this.track(`cancel dial ${c.number}`, this.o.dialer.cancel(c.number));
         return;
       case 'dialEnd':
         log?.info({ number: c.number, outcome: c.outcome, sipStatus: c.sipStatus }, 'dial ended');
@@ -204,11 +209,12 @@ export class CallBridge {
         return this.holdCaller(c.type === 'holdCaller');
       case 'sessionClose':
         log?.info({ reason: c.reason }, 'closing the session');
-        this.closing = this.track(s.close().catch((e: unknown) => log?.warn({ error: String(e) }, 'session close failed')));
+        this.closing = this.track('session.close', s.close().catch((e: unknown) => log?.warn({ error: String(e) }, 'session close failed')));
         return;
       case 'shutdown': {
         const reason = c.reason;
         void this.track(
+          'ctx.shutdown',
           (this.closing ?? Promise.resolve()).then(() => {
             log?.info({ reason }, 'shutting down the job');
             this.resolveEnded(reason);
@@ -219,6 +225,7 @@ export class CallBridge {
       }
       case 'deleteRoom':
         void this.track(
+          'deleteRoom',
           (this.closing ?? Promise.resolve())
             .then(() => this.o.deleteRoom())
             .catch((e: unknown) => log?.warn({ error: (e as Error).message }, 'room deletion failed')),
@@ -236,13 +243,14 @@ export class CallBridge {
     this.o.logger?.info({ hold, audioInput, muteTrack }, hold ? 'caller on hold for the dial' : 'caller hold released');
     if (audioInput) this.o.session.input.setAudioEnabled(!hold);
     if (muteTrack && this.o.muteCaller) {
-      void this.track(this.o.muteCaller(hold).catch((e: unknown) => this.o.logger?.warn({ hold, error: (e as Error).message }, 'caller track mute failed')));
+      void this.track(hold ? 'mute caller' : 'unmute caller', this.o.muteCaller(hold).catch((e: unknown) => this.o.logger?.warn({ hold, error: (e as Error).message }, 'caller track mute failed')));
     }
   }
 
   /** Plays a prompt and reports its playout (or its failure) to the machine, which bounds the wait anyway. */
   private speak(prompt: PromptKind, attempt: number | undefined, make: () => voice.SpeechHandle): void {
     void this.track(
+      `speech ${prompt}`,
       (async () => {
         let interrupted = false;
         try {

@@ -114,6 +114,15 @@ const shutdown = z.strictObject({
   processTimeout: seconds('shutdown.processTimeout').default(75),
   /** Slack kept between our worst-case close path and the worker's kill. */
   margin: seconds('shutdown.margin').default(5),
+  /** Each shutdown callback's own deadline (capped by what is left of the budget); then it is abandoned and named. */
+  callbackTimeout: seconds('shutdown.callbackTimeout').default(3),
+});
+
+const record = z.strictObject({
+  /** Write one append-only JSONL session record per call. */
+  enabled: z.boolean().default(true),
+  /** Directory of the session records (created if missing). */
+  dir: z.string().min(1).default('./sessions'),
 });
 
 const endSession = z.strictObject({
@@ -142,6 +151,7 @@ export const configSchema = z
     maxCallDuration,
     endSession: endSession.prefault({}),
     shutdown: shutdown.prefault({}),
+    record: record.prefault({}),
     models: models.prefault({}),
   })
   .superRefine((c, ctx) => {
@@ -157,6 +167,14 @@ export const configSchema = z
           `must be >= dial.settleTimeout + goodbye.maxSeconds + shutdown.budget + shutdown.margin ` +
           `(${c.dial.settleTimeout} + ${c.goodbye.maxSeconds} + ${c.shutdown.budget} + ${c.shutdown.margin} = ${worst} s), ` +
           `or the worker kills the job before its close path can finish`,
+      });
+    }
+    if (c.shutdown.callbackTimeout > c.shutdown.budget) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shutdown', 'callbackTimeout'],
+        input: c.shutdown.callbackTimeout,
+        message: `must be <= shutdown.budget (${c.shutdown.budget} s): no callback may outlive the whole shutdown`,
       });
     }
     if (c.dial.maxSeconds <= c.dial.ringingTimeout) {

@@ -1,0 +1,130 @@
+/**
+ * One call, wired: the machine (through the CallBridge), the dialer, the room service, the task registry and the
+ * bounded shutdown, the session record, room events, the end-session RPC and SIGTERM. `agent.ts`'s entry calls it
+ * with a LiveKit room; the fake-job lifecycle test and the benchmark call it with a fake-job JobContext and no room.
+ */
+import { voice, type JobContext } from '@livekit/agents';
+import { RoomEvent, TrackSource, type RemoteParticipant } from '@livekit/rtc-node';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import type { CloseReason } from '../../machines/events.js';
+import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
+import type { AgentConfig } from '../config/schema.js';
+import { SipDialer } from '../dialer/sipDialer.js';
+import { CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
+import { JsonlFileSink, type RecordSink } from '../record/sessionRecord.js';
+import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
+import { callTools } from './tools.js';
+
+export interface CallSetup {
+  ctx: JobContext;
+  config: AgentConfig;
+  session: voice.AgentSession;
+  /** LiveKit server API (the job's own credentials, or the emulator's). */
+  api: { url: string; apiKey: string; apiSecret: string };
+  roomName: string;
+  /** The caller, when there is a room (absent in a fake job). */
+  caller?: RemoteParticipant;
+  logger: BridgeLogger;
+  /** Where the session record goes; default: a JSONL file in `config.record.dir` (when `record.enabled`). */
+  sink?: RecordSink | null;
+  /** Extra shutdown callbacks, each with its own deadline (see CallLifecycle). */
+  onShutdown?: { name: string; fn: (signal: AbortSignal) => Promise<void> | void; timeoutMs?: number }[];
+}
+
+export interface RunningCall {
+  bridge: CallBridge;
+  lifecycle: CallLifecycle;
+  sink: RecordSink | null;
+  /** Resolves with the report once the bounded shutdown has run. */
+  report: Promise<ShutdownReport>;
+}
+
+export async function startCall(o: CallSetup): Promise<RunningCall> {
+  const { ctx, config, session, api, roomName, logger } = o;
+  const t0 = performance.now();
+  const t = () => Math.round(performance.now() - t0) / 1000;
+  const sink =
+    o.sink !== undefined
+      ? o.sink
+      : config.record.enabled
+        ? new JsonlFileSink(config.record.dir, `${roomName}-${ctx.job.id}`, (e) => logger.warn({ error: e.message }, 'session record write failed'))
+        : null;
+  sink?.write({ type: 'session', session: ctx.job.id, room: roomName, startedAt: new Date().toISOString(), mode: ctx.isFakeJob ? 'simulation' : 'agent' });
+
+  const lifecycle = new CallLifecycle({
+    budgetMs: config.shutdown.budget * 1000,
+    callbackTimeoutMs: config.shutdown.callbackTimeout * 1000,
+    logger,
+    onReport: (report) => sink?.close({ type: 'shutdownReport', t: t(), ...report }),
+  });
+  const rooms = new RoomServiceClient(api.url, api.apiKey, api.apiSecret);
+  const caller = o.caller;
+  const bridge = new CallBridge({
+    session,
+    config,
+    dialer: new SipDialer({ ...api, roomName, trunkId: config.dial.sipTrunkId, ringingTimeout: config.dial.ringingTimeout, log: (f, m) => logger.warn(f, m) }),
+    shutdown: (reason) => ctx.shutdown(reason),
+    deleteRoom: async () => void (await rooms.deleteRoom(roomName)),
+    ...(caller ? { muteCaller: (muted: boolean) => muteCallerMic(rooms, roomName, caller, muted) } : {}),
+    onTimeline: (entry) => sink?.write({ t: t(), ...entry }),
+    tasks: lifecycle.tasks,
+    logger,
+  });
+
+  lifecycle.addShutdownCallback('bridge.drain', () => bridge.drain());
+  for (const c of o.onShutdown ?? []) lifecycle.addShutdownCallback(c.name, c.fn, c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs });
+
+  // SIGTERM reaching the job process (a process-group stop): drain. An in-flight dial may settle (dial.settleTimeout)
+  // before the close path runs. The framework's own handler in the job process only logs.
+  const onSigterm = () => {
+    sink?.write({ t: t(), type: 'sigterm' });
+    bridge.send({ type: 'DRAIN' });
+  };
+  process.on('SIGTERM', onSigterm);
+
+  // The framework runs its shutdown callbacks together, with no timeout, on every exit path (room deleted, shutdown
+  // requested, entry crashed). It gets exactly one from us, and that one is bounded by shutdown.budget.
+  let resolveReport!: (r: ShutdownReport) => void;
+  const report = new Promise<ShutdownReport>((r) => (resolveReport = r));
+  ctx.addShutdownCallback(async () => {
+    process.off('SIGTERM', onSigterm);
+    const reason: CloseReason | string = (await Promise.race([bridge.ended, Promise.resolve(null)])) ?? 'job_shutdown';
+    const r = await lifecycle.shutdown(reason);
+    bridge.dispose();
+    resolveReport(r);
+  });
+
+  if (caller) {
+    ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
+      if (p.identity === caller.identity) {
+        sink?.write({ t: t(), type: 'callerHangup' });
+        bridge.send({ type: 'CALLER_DISCONNECTED' });
+      }
+    });
+    ctx.room.on(RoomEvent.Disconnected, () => bridge.send({ type: 'ROOM_DISCONNECTED', deleted: true }));
+    ctx.room.localParticipant?.registerRpcMethod(
+      END_SESSION_RPC,
+      endSessionHandler({ allow: config.endSession.allow, end: () => bridge.send({ type: 'END_REQUESTED', source: 'frontend' }), log: (f, m) => logger.info(f, m) }),
+    );
+  }
+
+  bridge.start();
+  await session.start({
+    agent: new voice.Agent({ instructions: config.models.instructions, tools: callTools(bridge) }),
+    ...(caller
+      ? {
+          room: ctx.room,
+          // The machine decides what a caller leaving means (e.g. let a dial settle), not the framework.
+          inputOptions: { closeOnDisconnect: false },
+        }
+      : {}),
+  });
+  return { bridge, lifecycle, sink, report };
+}
+
+/** dial.holdCaller.muteTrack: a server-side mute of the caller's microphone track (not a permission change). */
+async function muteCallerMic(rooms: RoomServiceClient, room: string, caller: RemoteParticipant, muted: boolean): Promise<void> {
+  const mic = [...caller.trackPublications.values()].find((p) => p.source === TrackSource.SOURCE_MICROPHONE);
+  if (!mic?.sid) throw new Error(`caller ${caller.identity} has no microphone track to ${muted ? 'mute' : 'unmute'}`);
+  await rooms.mutePublishedTrack(room, caller.identity, mic.sid, muted);
+}

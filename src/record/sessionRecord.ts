@@ -1,0 +1,71 @@
+/**
+ * The durable session record: one append-only JSONL file per session. Every timeline event (presence, transcripts,
+ * dial attempts and outcomes, close and shutdown) is written as it happens with a synchronous append, so a killed
+ * process leaves every line written so far; the final line is the shutdown report, followed by an fsync.
+ * `RecordSink` is the seam for other storage.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ShutdownReport } from '../lifecycle/shutdown.js';
+import type { TimelineEvent } from '../simulator/timeline.js';
+
+export type RecordLine =
+  | { type: 'session'; session: string; room: string; startedAt: string; mode: 'agent' | 'simulation' }
+  | (TimelineEvent & { t: number })
+  | ({ type: 'shutdownReport'; t: number } & ShutdownReport);
+
+export interface RecordSink {
+  /** Appends one line; must not throw (a record failure never takes the call down). */
+  write(line: RecordLine): void;
+  /** Writes the last line and makes the record durable. */
+  close(last: RecordLine): Promise<void>;
+}
+
+/** A file per session in `dir` (created if missing): `<dir>/<session>.jsonl`. */
+export class JsonlFileSink implements RecordSink {
+  readonly path: string;
+  private fd: number | null;
+  private failed = false;
+
+  constructor(dir: string, session: string, private readonly onError: (e: Error) => void = () => {}) {
+    mkdirSync(dir, { recursive: true });
+    // The session id becomes a file name: keep it to a safe alphabet.
+    this.path = join(dir, `${session.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+    this.fd = openSync(this.path, 'a');
+  }
+
+  write(line: RecordLine): void {
+    if (this.fd === null || this.failed) return;
+    try {
+      writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    } catch (e) {
+      this.failed = true;
+      this.onError(e as Error);
+    }
+  }
+
+  async close(last: RecordLine): Promise<void> {
+    this.write(last);
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Keeps the lines in memory (tests, or a sink that forwards elsewhere). */
+export class MemorySink implements RecordSink {
+  readonly lines: RecordLine[] = [];
+  closed = false;
+  write(line: RecordLine): void {
+    if (!this.closed) this.lines.push(line);
+  }
+  async close(last: RecordLine): Promise<void> {
+    this.write(last);
+    this.closed = true;
+  }
+}
