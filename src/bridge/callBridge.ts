@@ -131,9 +131,9 @@ export class CallBridge {
 
   /** Asks the machine to dial; returns why it refused, or null when the dial started. */
   requestDial(number: string): DialRefusal | null {
+    if (this.isEnded) return 'closing'; // after shutdown nothing is recorded or done
     this.refusals.delete(number);
     this.record({ type: 'dialRequest', number });
-    if (this.isEnded) return 'closing';
     this.send({ type: 'DIAL_REQUESTED', number });
     return this.refusals.get(number) ?? null;
   }

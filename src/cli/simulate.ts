@@ -13,7 +13,7 @@ import { runAgent } from '../simulator/runAgent.js';
 import { runModel, type RunResult } from '../simulator/runModel.js';
 import { toJsonLines, toText } from '../simulator/timeline.js';
 
-const USAGE = 'usage: npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--json]';
+const USAGE = 'usage: npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--record-dir DIR] [--json]';
 /** Simulated seconds of slack on every expectation in agent mode: a real, scaled clock jitters. */
 export const AGENT_SLACK = 0.5;
 
@@ -25,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       mode: { type: 'string', default: 'model' },
       'time-scale': { type: 'string', default: '0.05' },
+      'record-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -36,12 +37,14 @@ async function main(argv: string[]): Promise<number> {
   const timeScale = Number(values['time-scale']);
   if (mode !== 'model' && mode !== 'agent') return usageError(`--mode must be "model" or "agent", got "${mode}"`);
   if (!(timeScale > 0 && timeScale <= 1)) return usageError(`--time-scale must be a number in (0, 1], got "${values['time-scale']}"`);
+  const recordDir = values['record-dir'];
+  if (recordDir !== undefined && mode !== 'agent') return usageError('--record-dir needs --mode agent (the record is what the real session wrote)');
   const base: AgentConfig = (await import('../../agent.config.js')).default;
   if (mode === 'agent') initializeLogger({ pretty: false, level: 'error' });
   let worst = 0;
   for (const file of positionals) {
     const scenario = loadScenario(file);
-    const result: RunResult = mode === 'model' ? runModel(scenario, base) : await runAgent(scenario, base, { timeScale, slack: AGENT_SLACK });
+    const result: RunResult = mode === 'model' ? runModel(scenario, base) : await runAgent(scenario, base, { timeScale, slack: AGENT_SLACK, ...(recordDir ? { recordDir } : {}) });
     const { timeline, summary, failures } = result;
     console.log(values.json ? toJsonLines(timeline, summary) : toText(result.scenario.name, timeline, summary));
     for (const f of failures) console.error(`${file}: EXPECT FAILED ${f}`);

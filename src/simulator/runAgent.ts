@@ -3,13 +3,16 @@
  * the real CallBridge and SipDialer, and the LiveKit API emulator over real HTTP, on a real clock scaled by
  * `timeScale`. It prints the same timeline as model mode, in simulated seconds.
  */
+import { randomUUID } from 'node:crypto';
 import { voice } from '@livekit/agents';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { callSettings, checkInText } from '../../machines/call.machine.js';
-import type { CloseReason } from '../../machines/events.js';
+import type { CallEvent, CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
+import { CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
+import { JsonlFileSink } from '../record/sessionRecord.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
 import { createSimulatedSession } from './agent/simulatedSession.js';
 import { checkExpectations } from './expect.js';
@@ -23,6 +26,24 @@ const API_KEY = 'APIsimulator';
 // Only ever shared between this process and its own loopback emulator.
 const API_SECRET = 'simulator-emulator-secret-0123456789-abcdef';
 
+/** Faults to inject (the fault matrix in test/faults.test.ts). */
+export interface AgentFaults {
+  /** The LLM fails every generated check-in. */
+  llmFailsCheckIn?: boolean;
+  /** The TTS fails the goodbye. */
+  ttsFailsGoodbye?: boolean;
+  /** The goodbye's audio never finishes playing. */
+  goodbyeNeverFinishes?: boolean;
+  /** The LiveKit API: unreachable (connection refused) or rejecting our token. */
+  api?: 'unreachable' | 'jwt-rejected';
+  /** Extra shutdown callbacks. */
+  callbacks?: ('hangs' | 'throws')[];
+  /** Every machine event is delivered twice, and each settled dial and playout is reported again afterwards. */
+  duplicateEvents?: boolean;
+  /** A burst of events (speech, dials, end requests) after shutdown. */
+  eventsAfterShutdown?: boolean;
+}
+
 export interface AgentRunOptions {
   /** Real seconds per simulated second (0.05 runs a minute of call in 3 s). */
   timeScale: number;
@@ -31,11 +52,22 @@ export interface AgentRunOptions {
   logger?: BridgeLogger;
   /** Every timeline event as it happens. */
   onEvent?: (e: TimelineEvent) => void;
+  /** Write the session record (JSONL) into this directory. */
+  recordDir?: string;
+  faults?: AgentFaults;
+}
+
+export interface AgentRunResult extends RunResult {
+  shutdown: ShutdownReport | null;
+  /** The session record file, with `recordDir`. */
+  recordFile: string | null;
 }
 
 /** Runs until shutdown (then lets the close finish) or until `scenario.until`, whichever comes first. */
-export async function runAgent(scenario: Scenario, base: AgentConfig, opts: AgentRunOptions): Promise<RunResult> {
+export async function runAgent(scenario: Scenario, base: AgentConfig, opts: AgentRunOptions): Promise<AgentRunResult> {
   const config = scenarioConfig(scenario, base);
+  const faults = opts.faults ?? {};
+  const sink = opts.recordDir ? new JsonlFileSink(opts.recordDir, `${slug(scenario.name)}-${randomUUID().slice(0, 8)}`) : null;
   const scale = opts.timeScale;
   const timeline: TimelineEvent[] = [];
   let t0 = performance.now();
@@ -52,34 +84,58 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   const record = (entry: TimelineEntry) => {
     const e = { t: now(), ...entry } as TimelineEvent;
     timeline.push(e);
+    sink?.write(e);
     opts.onEvent?.(e);
   };
 
   const emulator = new LiveKitApiEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, sip: scenario.sip, timeScale: scale });
-  const url = await emulator.start();
+  const emulatorUrl = await emulator.start();
+  // Connection refused: a port nothing listens on (the emulator's own, once it is closed, is not reused that fast).
+  const url = faults.api === 'unreachable' ? 'http://127.0.0.1:9' : emulatorUrl;
+  const secret = faults.api === 'jwt-rejected' ? `${API_SECRET}-wrong` : API_SECRET;
+  sink?.write({ type: 'session', session: slug(scenario.name), room: ROOM, startedAt: new Date().toISOString(), mode: 'simulation' });
+  const goodbyeText = config.goodbye.message;
   const settings = callSettings(config);
   let checkInAttempt = 1;
-  const { session, user } = createSimulatedSession({
+  const { session, user, audio } = createSimulatedSession({
     model: scenario.model,
     timeScale: scale,
     userAwayTimeout: config.presence.userAwayTimeout,
     checkInInstructions: config.checkIn.instructions,
     checkInText: () => checkInText(settings, checkInAttempt),
+    ...(faults.llmFailsCheckIn ? { llmFault: (isCheckIn: boolean) => (isCheckIn ? new Error('LLM unavailable (injected)') : null) } : {}),
+    ...(faults.ttsFailsGoodbye ? { ttsFault: (text: string) => (text === goodbyeText ? new Error('TTS unavailable (injected)') : null) } : {}),
   });
-  const rooms = new RoomServiceClient(url, API_KEY, API_SECRET);
+  const lifecycle = new CallLifecycle({
+    budgetMs: config.shutdown.budget * 1000,
+    callbackTimeoutMs: config.shutdown.callbackTimeout * 1000,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    onReport: (report) => sink?.close({ type: 'shutdownReport', t: now(), ...report }),
+  });
+  const rooms = new RoomServiceClient(url, API_KEY, secret);
   const bridge = new CallBridge({
     session,
     config,
-    dialer: new SipDialer({ url, apiKey: API_KEY, apiSecret: API_SECRET, roomName: ROOM, trunkId: 'ST_simulator', ringingTimeout: config.dial.ringingTimeout, log: opts.logger?.warn.bind(opts.logger) }),
+    dialer: new SipDialer({ url, apiKey: API_KEY, apiSecret: secret, roomName: ROOM, trunkId: 'ST_simulator', ringingTimeout: config.dial.ringingTimeout, log: opts.logger?.warn.bind(opts.logger) }),
     shutdown: () => {},
     deleteRoom: () => rooms.deleteRoom(ROOM).then(() => undefined),
     onTimeline: (entry) => {
       if (entry.type === 'checkIn') checkInAttempt = entry.attempt;
+      if (entry.type === 'goodbye' && faults.goodbyeNeverFinishes) audio.stall();
       record(entry);
     },
+    tasks: lifecycle.tasks,
     clock: { setTimeout: (fn, ms) => setTimeout(fn, ms * scale), clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout) },
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
+
+  lifecycle.addShutdownCallback('bridge.drain', () => bridge.drain());
+  for (const [i, kind] of (faults.callbacks ?? []).entries()) {
+    lifecycle.addShutdownCallback(`${kind}-callback-${i}`, () =>
+      kind === 'hangs' ? new Promise<void>(() => {}) : Promise.reject(new Error('upload failed (injected)')),
+    );
+  }
+  if (faults.duplicateEvents) duplicateEvents(bridge);
 
   let presence: PresenceLabel | null = null;
   bridge.actor.subscribe((snapshot) => {
@@ -118,15 +174,43 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
     bridge.ended,
     new Promise((r) => later(scenario.until, () => r(null))),
   ]);
-  if (reason !== null) await bridge.drain();
   const until = reason === null ? scenario.until : now();
+  if (faults.eventsAfterShutdown && reason !== null) {
+    for (const event of AFTER_SHUTDOWN) bridge.send(event);
+    user.says('hello, are you still there');
+    bridge.requestDial('+15550001111');
+  }
+  // What the framework does after ctx.shutdown(): close the session, then run the shutdown callback (ours: bounded).
+  await session.close().catch(() => {});
+  const shutdown = await lifecycle.shutdown(reason ?? 'scenario_end');
   timers.forEach(clearTimeout);
   user.leaves();
   bridge.dispose();
-  await session.close().catch(() => {});
   await emulator.stop();
 
   const violations = checkInvariants(timeline, config, until);
   const summary = summarize(timeline, violations);
-  return { scenario, config, timeline, summary, failures: checkExpectations(scenario.expect, timeline, summary, opts.slack ?? 0) };
+  const failures = checkExpectations(scenario.expect, timeline, summary, opts.slack ?? 0);
+  return { scenario, config, timeline, summary, failures, shutdown, recordFile: sink?.path ?? null };
+}
+
+const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+
+/** Events a misbehaving transport might still deliver after the job shut down. */
+const AFTER_SHUTDOWN: CallEvent[] = [
+  { type: 'END_REQUESTED', source: 'frontend' },
+  { type: 'USER_STATE', state: 'away' },
+  { type: 'CALLER_DISCONNECTED' },
+  { type: 'ROOM_DISCONNECTED', deleted: true },
+  { type: 'DRAIN' },
+];
+
+/** Every event twice, and settled dials / finished playouts reported again afterwards (stale, out of order). */
+function duplicateEvents(bridge: CallBridge): void {
+  const send = bridge.send.bind(bridge);
+  bridge.send = (event: CallEvent) => {
+    send(event);
+    send(event);
+    if (event.type === 'DIAL_SETTLED' || event.type === 'PLAYOUT_FINISHED') setTimeout(() => send(event), 5);
+  };
 }

@@ -33,12 +33,20 @@ export class RealtimeAudioOutput extends voice.AudioOutput {
     this.open.audioMs += (frame.samplesPerChannel / frame.sampleRate) * 1000;
   }
 
+  private stalled = false;
+
+  /** Fault injection: from now on, audio never finishes playing (until it is cleared). */
+  stall(): void {
+    this.stalled = true;
+  }
+
   override flush(): void {
     super.flush();
     const seg = this.open;
     if (!seg) return;
     this.open = null;
     this.playing.push(seg);
+    if (this.stalled) return;
     seg.timer = setTimeout(() => {
       this.playing.splice(this.playing.indexOf(seg), 1);
       this.onPlaybackFinished({ playbackPosition: seg.audioMs / 1000, interrupted: false });

@@ -14,6 +14,8 @@ export interface ScriptedLlmOptions {
   checkIn: () => string;
   /** Time to first token, milliseconds. */
   latencyMs: number;
+  /** Fault injection: an error to fail this turn with. */
+  fault?: (isCheckIn: boolean) => Error | null;
 }
 
 /** FakeLLM's own marker for an instruction-only turn: the last line of the system message. */
@@ -37,6 +39,8 @@ export class ScriptedLLM extends voice.testing.FakeLLM {
   }
 
   override lookup(input: string): voice.testing.FakeLLMResponse {
+    const failure = this.script.fault?.(input === CHECK_IN_MARKER);
+    if (failure) throw failure;
     const content = input === CHECK_IN_MARKER ? this.script.checkIn() : this.script.reply(input);
     return { input, type: 'llm', content, ttft: this.script.latencyMs, duration: 0 };
   }

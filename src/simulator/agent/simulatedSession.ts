@@ -34,6 +34,8 @@ export interface SimulatedSessionOptions {
   checkInText: () => string;
   /** Fault injection for the TTS (e.g. a goodbye that cannot be synthesised). */
   ttsFault?: (text: string) => Error | null;
+  /** Fault injection for the LLM (e.g. every generated check-in fails). */
+  llmFault?: (isCheckIn: boolean) => Error | null;
 }
 
 /** The scripted user on the line. */
@@ -78,12 +80,16 @@ export class SimulatedUser {
   }
 }
 
-export function createSimulatedSession(o: SimulatedSessionOptions): { session: voice.AgentSession; user: SimulatedUser } {
+export function createSimulatedSession(o: SimulatedSessionOptions): { session: voice.AgentSession; user: SimulatedUser; audio: RealtimeAudioOutput } {
   const vad = new ScriptedVAD();
   const scriptedStt = new ScriptedSTT();
   const scale = o.timeScale;
   const session = new voice.AgentSession({
-    llm: new ScriptedLLM({ reply: () => o.model.reply, checkInInstructions: o.checkInInstructions, checkIn: o.checkInText, latencyMs: o.model.replyLatency * 1000 * scale }),
+    llm: new ScriptedLLM({ reply: () => o.model.reply, checkInInstructions: o.checkInInstructions,
+      checkIn: o.checkInText,
+      latencyMs: o.model.replyLatency * 1000 * scale,
+      ...(o.llmFault ? { fault: o.llmFault } : {}),
+    }),
     stt: scriptedStt,
     vad,
     tts: new PacedTTS({ speechRate: o.model.speechRate, timeScale: scale, fault: o.ttsFault }),
@@ -99,6 +105,7 @@ export function createSimulatedSession(o: SimulatedSessionOptions): { session: v
       preemptiveGeneration: { enabled: false },
     },
   } as ConstructorParameters<typeof voice.AgentSession>[0]);
-  session.output.audio = new RealtimeAudioOutput();
-  return { session, user: new SimulatedUser(session, vad, scriptedStt, o) };
+  const audio = new RealtimeAudioOutput();
+  session.output.audio = audio;
+  return { session, audio, user: new SimulatedUser(session, vad, scriptedStt, o) };
 }
