@@ -37,24 +37,28 @@ interface Line {
 function child(script: string, opts: unknown, observeMs: number): Promise<{ shutdownMs: number | null }> {
   return new Promise((resolve) => {
     const p = spawn(TSX, [join(ROOT, script), JSON.stringify(opts)], { cwd: ROOT });
-    let out = '';
-    let requestedAt: number | null = null;
+    let buffered = '';
+    const lines: Line[] = [];
+    let triggeredAt: number | null = null;
     let watchdog: NodeJS.Timeout | null = null;
     p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const l of out.split('\n').filter(Boolean).map((x) => JSON.parse(x) as Line)) {
+      // Only complete lines are parsed; a chunk may end mid-line.
+      buffered += d.toString();
+      const complete = buffered.split('\n');
+      buffered = complete.pop()!;
+      for (const l of complete.filter(Boolean).map((x) => JSON.parse(x) as Line)) {
+        lines.push(l);
         // Measured from the close trigger (end request) in both: goodbye, session close, callbacks, tasks.
-        if (l.event === 'closeTrigger' && requestedAt === null) {
-          requestedAt = l.at;
+        if (l.event === 'closeTrigger' && triggeredAt === null) {
+          triggeredAt = l.at;
           watchdog = setTimeout(() => p.kill('SIGKILL'), observeMs);
         }
       }
     });
     p.on('exit', () => {
       if (watchdog) clearTimeout(watchdog);
-      const lines = out.split('\n').filter(Boolean).map((x) => JSON.parse(x) as Line);
       const done = lines.find((l) => l.event === 'callbacksDone');
-      resolve({ shutdownMs: done && requestedAt !== null ? done.at - requestedAt : null });
+      resolve({ shutdownMs: done && triggeredAt !== null ? done.at - triggeredAt : null });
     });
   });
 }

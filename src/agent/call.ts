@@ -10,7 +10,7 @@ import type { CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
-import { CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
+import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { JsonlFileSink, type RecordSink } from '../record/sessionRecord.js';
 import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
 import { callTools } from './tools.js';
@@ -51,12 +51,7 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
         : null;
   sink?.write({ type: 'session', session: ctx.job.id, room: roomName, startedAt: new Date().toISOString(), mode: ctx.isFakeJob ? 'simulation' : 'agent' });
 
-  const lifecycle = new CallLifecycle({
-    budgetMs: config.shutdown.budget * 1000,
-    callbackTimeoutMs: config.shutdown.callbackTimeout * 1000,
-    logger,
-    onReport: (report) => sink?.close({ type: 'shutdownReport', t: t(), ...report }),
-  });
+  const lifecycle = callLifecycle(config, sink, t, logger);
   const rooms = new RoomServiceClient(api.url, api.apiKey, api.apiSecret);
   const caller = o.caller;
   const bridge = new CallBridge({

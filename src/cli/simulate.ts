@@ -15,7 +15,7 @@ import { toJsonLines, toText } from '../simulator/timeline.js';
 
 const USAGE = 'usage: npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--record-dir DIR] [--json]';
 /** Simulated seconds of slack on every expectation in agent mode: a real, scaled clock jitters. */
-export const AGENT_SLACK = 0.5;
+const AGENT_SLACK = 0.5;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

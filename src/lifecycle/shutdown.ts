@@ -8,6 +8,8 @@
  * all within `shutdown.budget`. Calling it again returns the same report.
  */
 import type { CloseReason } from '../../machines/events.js';
+import type { AgentConfig } from '../config/schema.js';
+import type { RecordSink } from '../record/sessionRecord.js';
 import { settleWithin } from './deadline.js';
 import { TaskRegistry, type LiveTask } from './tasks.js';
 
@@ -64,10 +66,6 @@ export class CallLifecycle {
     this.callbacks.push({ name, fn, timeoutMs: opts.timeoutMs ?? this.o.callbackTimeoutMs });
   }
 
-  get started(): boolean {
-    return this.running !== null;
-  }
-
   shutdown(reason: CloseReason | string): Promise<ShutdownReport> {
     this.running ??= this.run(reason);
     return this.running;
@@ -109,4 +107,14 @@ export class CallLifecycle {
     if (r.status === 'error') result.error = r.error instanceof Error ? r.error.message : String(r.error);
     return result;
   }
+}
+
+/** A call's lifecycle from its config (`shutdown.*`), reporting into the session record's last line. */
+export function callLifecycle(config: AgentConfig, sink: RecordSink | null, now: () => number, logger?: LifecycleLogger): CallLifecycle {
+  return new CallLifecycle({
+    budgetMs: config.shutdown.budget * 1000,
+    callbackTimeoutMs: config.shutdown.callbackTimeout * 1000,
+    ...(logger ? { logger } : {}),
+    onReport: (report) => sink?.close({ type: 'shutdownReport', t: now(), ...report }),
+  });
 }

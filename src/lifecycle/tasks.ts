@@ -1,5 +1,5 @@
 /**
- * Every background task, timer and child the call starts is registered here, with a name and an AbortController
+ * Every background task the call starts (and every promise it must not abandon) is registered here, with a name and an AbortController
  * (the framework's own `Task`). At shutdown all are cancelled and awaited up to a deadline; whatever is still alive
  * then is returned by name: the leak report users can act on.
  */
@@ -40,29 +40,13 @@ export class TaskRegistry {
     return done;
   }
 
-  /** A cancellable timer, registered like a task (cancelled at shutdown). */
-  timer(name: string, ms: number, fn: () => void): () => void {
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    const id = setTimeout(() => {
-      resolve();
-      fn();
-    }, ms);
-    const cancel = () => {
-      clearTimeout(id);
-      resolve();
-    };
-    this.add(name, done, cancel);
-    return cancel;
-  }
-
   get alive(): LiveTask[] {
     const now = performance.now();
     return [...this.entries].map((e) => ({ name: e.name, ageMs: Math.round(now - e.startedAt) }));
   }
 
   /** Waits for the tasks alive now (and any they start) to finish on their own, at most `ms`. */
-  async settle(ms: number): Promise<void> {
+  private async settle(ms: number): Promise<void> {
     const until = performance.now() + ms;
     while (this.entries.size && performance.now() < until) {
       await settleWithin(Promise.allSettled([...this.entries].map((e) => e.done)), until - performance.now());

@@ -8,14 +8,13 @@ import { createInterface } from 'node:readline';
 import { initializeLogger, voice } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { callSettings, checkInText } from '../../machines/call.machine.js';
 import { callTools, explainRefusal } from '../agent/tools.js';
 import { CallBridge } from '../bridge/callBridge.js';
 import { withOverrides } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
-import { ScriptedLLM } from '../simulator/agent/scriptedLlm.js';
+import { followCheckIns, ScriptedLLM } from '../simulator/agent/scriptedLlm.js';
 import { formatEvent, summarize, type TimelineEvent } from '../simulator/timeline.js';
 import { createTextSession, userSaid } from './textSession.js';
 
@@ -46,8 +45,7 @@ export async function runLocalMode(
   const useOpenAI = Boolean(io.env.OPENAI_API_KEY);
   const demo = { presence: { userAwayTimeout: 2 }, checkIn: { interval: 1.5, maxPrompts: 2 }, goodbye: { maxSeconds: 3 } };
   const config = io.interactive ? base : withOverrides(base, demo, 'local demo');
-  const settings = callSettings(config);
-  let checkInAttempt = 1;
+  const checkIns = followCheckIns(config);
 
   const emulator = new LiveKitApiEmulator({ apiKey: KEY, apiSecret: SECRET, sip: { '+15550001111': { outcome: 'answered', ringSeconds: 2 } } });
   const url = await emulator.start();
@@ -57,7 +55,7 @@ export async function runLocalMode(
       : new ScriptedLLM({
           reply: (input) => `You said: ${input}. (scripted model)`,
           checkInInstructions: config.checkIn.instructions,
-          checkIn: () => checkInText(settings, checkInAttempt),
+          checkIn: checkIns.text,
           latencyMs: 150,
         }),
     config.presence.userAwayTimeout,
@@ -73,7 +71,7 @@ export async function runLocalMode(
     shutdown: (reason) => say(`  → ctx.shutdown("${reason}")`),
     deleteRoom: async () => void (await rooms.deleteRoom(ROOM)),
     onTimeline: (entry) => {
-      if (entry.type === 'checkIn') checkInAttempt = entry.attempt;
+      checkIns.observe(entry);
       const e = { ...entry, t: (performance.now() - t0) / 1000 } as TimelineEvent;
       timeline.push(e);
       say(formatEvent(e));

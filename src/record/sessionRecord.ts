@@ -56,16 +56,3 @@ export class JsonlFileSink implements RecordSink {
     }
   }
 }
-
-/** Keeps the lines in memory (tests, or a sink that forwards elsewhere). */
-export class MemorySink implements RecordSink {
-  readonly lines: RecordLine[] = [];
-  closed = false;
-  write(line: RecordLine): void {
-    if (!this.closed) this.lines.push(line);
-  }
-  async close(last: RecordLine): Promise<void> {
-    this.write(last);
-    this.closed = true;
-  }
-}

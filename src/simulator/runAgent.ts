@@ -6,18 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { voice } from '@livekit/agents';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { callSettings, checkInText } from '../../machines/call.machine.js';
 import type { CallEvent, CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
-import { CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
+import { callLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { JsonlFileSink } from '../record/sessionRecord.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
+import { followCheckIns } from './agent/scriptedLlm.js';
 import { createSimulatedSession } from './agent/simulatedSession.js';
 import { checkExpectations } from './expect.js';
 import { checkInvariants } from './invariants.js';
-import { presenceLabel, scenarioConfig, stepEffects, type RunResult } from './runModel.js';
+import { playStep, presenceLabel, scenarioConfig, type RunResult, type StepTarget } from './runModel.js';
 import type { Scenario } from './scenario.js';
 import { summarize, type PresenceLabel, type TimelineEntry, type TimelineEvent } from './timeline.js';
 
@@ -95,23 +95,17 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   const secret = faults.api === 'jwt-rejected' ? `${API_SECRET}-wrong` : API_SECRET;
   sink?.write({ type: 'session', session: slug(scenario.name), room: ROOM, startedAt: new Date().toISOString(), mode: 'simulation' });
   const goodbyeText = config.goodbye.message;
-  const settings = callSettings(config);
-  let checkInAttempt = 1;
+  const checkIns = followCheckIns(config);
   const { session, user, audio } = createSimulatedSession({
     model: scenario.model,
     timeScale: scale,
     userAwayTimeout: config.presence.userAwayTimeout,
     checkInInstructions: config.checkIn.instructions,
-    checkInText: () => checkInText(settings, checkInAttempt),
+    checkInText: checkIns.text,
     ...(faults.llmFailsCheckIn ? { llmFault: (isCheckIn: boolean) => (isCheckIn ? new Error('LLM unavailable (injected)') : null) } : {}),
     ...(faults.ttsFailsGoodbye ? { ttsFault: (text: string) => (text === goodbyeText ? new Error('TTS unavailable (injected)') : null) } : {}),
   });
-  const lifecycle = new CallLifecycle({
-    budgetMs: config.shutdown.budget * 1000,
-    callbackTimeoutMs: config.shutdown.callbackTimeout * 1000,
-    ...(opts.logger ? { logger: opts.logger } : {}),
-    onReport: (report) => sink?.close({ type: 'shutdownReport', t: now(), ...report }),
-  });
+  const lifecycle = callLifecycle(config, sink, now, opts.logger);
   const rooms = new RoomServiceClient(url, API_KEY, secret);
   const bridge = new CallBridge({
     session,
@@ -120,7 +114,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
     shutdown: () => {},
     deleteRoom: () => rooms.deleteRoom(ROOM).then(() => undefined),
     onTimeline: (entry) => {
-      if (entry.type === 'checkIn') checkInAttempt = entry.attempt;
+      checkIns.observe(entry);
       if (entry.type === 'goodbye' && faults.goodbyeNeverFinishes) audio.stall();
       record(entry);
     },
@@ -148,25 +142,17 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
 
   const timers: NodeJS.Timeout[] = [];
   const later = (seconds: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, seconds * 1000 * scale - (performance.now() - t0))));
+  const target: StepTarget = {
+    userSays: (text) => user.says(text),
+    userNoise: (seconds) => user.noise(seconds),
+    callerLeft: () => user.leaves(),
+    runTool: (name, seconds) => void bridge.pauseDuring(name, () => new Promise<void>((r) => setTimeout(r, seconds * 1000 * scale))),
+    record,
+    send: (event) => bridge.send(event),
+  };
   for (const s of scenario.steps) {
     later(s.at, () => {
-      if (bridge.isEnded) return;
-      if (s.say !== undefined) return user.says(s.say);
-      if (s.noise !== undefined) {
-        record({ type: 'noise', seconds: s.noise });
-        return user.noise(s.noise);
-      }
-      if (s.tool !== undefined) {
-        const { name, seconds } = s.tool;
-        void bridge.pauseDuring(name, () => new Promise<void>((r) => setTimeout(r, seconds * 1000 * scale)));
-        return;
-      }
-      if (s.dial !== undefined) return void bridge.requestDial(s.dial);
-      const effect = stepEffects(s);
-      if (!effect) return;
-      if (s.callerHangup) user.leaves();
-      record(effect.entry);
-      bridge.send(effect.event);
+      if (!bridge.isEnded) playStep(s, target);
     });
   }
 

@@ -38,8 +38,35 @@ export function scenarioConfig(scenario: Scenario, base: AgentConfig): AgentConf
   return withOverrides(base, scenario.config, `scenario "${scenario.name}" config`);
 }
 
+/** The call a scenario step is played into: model mode's session model, or agent mode's real session. */
+export interface StepTarget {
+  userSays(text: string): void;
+  userNoise(seconds: number): void;
+  /** The caller hung up: no more speech from them. */
+  callerLeft(): void;
+  /** Run a tool for `seconds`, with presence paused while it runs. */
+  runTool(name: string, seconds: number): void;
+  record(entry: TimelineEntry): void;
+  send(event: CallEvent): void;
+}
+
+/** Plays one scenario step: speech and tools through the target's session, everything else as a machine event. */
+export function playStep(s: Step, to: StepTarget): void {
+  if (s.say !== undefined) return to.userSays(s.say);
+  if (s.noise !== undefined) {
+    to.record({ type: 'noise', seconds: s.noise });
+    return to.userNoise(s.noise);
+  }
+  if (s.tool !== undefined) return to.runTool(s.tool.name, s.tool.seconds);
+  const effect = stepEffects(s);
+  if (!effect) return;
+  if (s.callerHangup) to.callerLeft();
+  to.record(effect.entry);
+  to.send(effect.event);
+}
+
 /** What a step does to the call, in terms of timeline entries and machine events. */
-export function stepEffects(s: Step): { entry: TimelineEntry; event: CallEvent } | null {
+function stepEffects(s: Step): { entry: TimelineEntry; event: CallEvent } | null {
   if (s.dial !== undefined) return { entry: { type: 'dialRequest', number: s.dial }, event: { type: 'DIAL_REQUESTED', number: s.dial } };
   if (s.callerHangup) return { entry: { type: 'callerHangup' }, event: { type: 'CALLER_DISCONNECTED' } };
   if (s.roomDeleted) return { entry: { type: 'roomDeleted' }, event: { type: 'ROOM_DISCONNECTED', deleted: true } };
@@ -49,7 +76,7 @@ export function stepEffects(s: Step): { entry: TimelineEntry; event: CallEvent }
   }
   if (s.sigterm) return { entry: { type: 'sigterm' }, event: { type: 'DRAIN' } };
   if (s.error !== undefined) return { entry: { type: 'error', message: s.error }, event: { type: 'FATAL_ERROR', message: s.error } };
-  return null; // say, noise and tool steps are played by the session model
+  return null; // say, noise and tool steps are played by the session
 }
 
 export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
@@ -120,30 +147,25 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
 
   // Steps are scheduled before anything else, so at equal times a step precedes a machine deadline: speech at the
   // very instant a check-in is due counts as an answer.
+  const target: StepTarget = {
+    userSays: (text) => session.userSays(text),
+    userNoise: (seconds) => session.userNoise(seconds),
+    callerLeft: () => session.callerLeft(),
+    runTool: (name, seconds) => {
+      record({ type: 'toolStart', name });
+      send({ type: 'TOOL_STARTED', name });
+      clock.setTimeout(() => {
+        if (done) return;
+        record({ type: 'toolEnd', name });
+        send({ type: 'TOOL_FINISHED', name });
+      }, ms(seconds));
+    },
+    record,
+    send,
+  };
   for (const s of scenario.steps) {
     clock.setTimeout(() => {
-      if (done) return;
-      if (s.say !== undefined) return session.userSays(s.say);
-      if (s.noise !== undefined) {
-        record({ type: 'noise', seconds: s.noise });
-        return session.userNoise(s.noise);
-      }
-      if (s.tool !== undefined) {
-        const { name, seconds } = s.tool;
-        record({ type: 'toolStart', name });
-        send({ type: 'TOOL_STARTED', name });
-        clock.setTimeout(() => {
-          if (done) return;
-          record({ type: 'toolEnd', name });
-          send({ type: 'TOOL_FINISHED', name });
-        }, ms(seconds));
-        return;
-      }
-      const effect = stepEffects(s);
-      if (!effect) return;
-      if (s.callerHangup) session.callerLeft();
-      record(effect.entry);
-      send(effect.event);
+      if (!done) playStep(s, target);
     }, Math.round(s.at * 1000));
   }
 

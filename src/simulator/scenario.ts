@@ -113,9 +113,4 @@ export function loadScenario(file: string): Scenario {
   return parseScenario(raw, file);
 }
 
-/** The kind of a (validated) step. */
-export function stepKind(s: Step): StepKind {
-  return STEP_KINDS.find((k) => s[k] !== undefined)!;
-}
-
 export const words = (text: string) => Math.max(1, text.trim().split(/\s+/).length);

@@ -4,6 +4,24 @@
  * instructions are the check-in instructions) with the check-in text the machine chose, after a fixed latency.
  */
 import { llm, voice } from '@livekit/agents';
+import { callSettings, checkInText } from '../../../machines/call.machine.js';
+import type { AgentConfig } from '../../config/schema.js';
+import type { TimelineEntry } from '../timeline.js';
+
+/**
+ * The text of the check-in the machine asked for last, followed through the timeline: what the scripted model
+ * "generates" for an llm-mode check-in (the machine's fixed text for that attempt).
+ */
+export function followCheckIns(config: AgentConfig): { observe(entry: TimelineEntry): void; text(): string } {
+  const settings = callSettings(config);
+  let attempt = 1;
+  return {
+    observe: (entry) => {
+      if (entry.type === 'checkIn') attempt = entry.attempt;
+    },
+    text: () => checkInText(settings, attempt),
+  };
+}
 
 export interface ScriptedLlmOptions {
   /** The answer to a user turn. */
