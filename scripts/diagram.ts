@@ -1,8 +1,10 @@
-/** `npm run diagram`: writes docs/machine.md (a Mermaid state diagram generated from the machine definition). */
+/** `npm run diagram`: writes docs/machine.md (Mermaid) and docs/machine.svg, both generated from the machine definition. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { machineMarkdown } from './machineDiagram.js';
+import { machineMarkdown } from '../src/diagram/mermaid.js';
+import { machineSvg } from '../src/diagram/svg.js';
 
-const out = join(import.meta.dirname, '..', 'docs', 'machine.md');
-writeFileSync(out, machineMarkdown());
-console.log(`wrote ${out}`);
+const docs = join(import.meta.dirname, '..', 'docs');
+writeFileSync(join(docs, 'machine.md'), machineMarkdown());
+writeFileSync(join(docs, 'machine.svg'), await machineSvg());
+console.log(`wrote ${join(docs, 'machine.md')} and ${join(docs, 'machine.svg')}`);

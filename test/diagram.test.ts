@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { machineMarkdown, machineMermaid } from '../scripts/machineDiagram.js';
+import { allStates, machineGraph } from '../src/diagram/machineGraph.js';
+import { machineMarkdown, machineMermaid } from '../src/diagram/mermaid.js';
+import { machineSvg } from '../src/diagram/svg.js';
 
-describe('the machine diagram (docs/machine.md)', () => {
-  it('is up to date with the machine definition (run `npm run diagram` after changing the machine)', () => {
-    expect(readFileSync(join(import.meta.dirname, '..', 'docs', 'machine.md'), 'utf8')).toBe(machineMarkdown());
+const docs = join(import.meta.dirname, '..', 'docs');
+
+describe('the machine diagram (docs/machine.md, docs/machine.svg)', () => {
+  it('is up to date with the machine definition (run `npm run diagram` after changing the machine)', async () => {
+    expect(readFileSync(join(docs, 'machine.md'), 'utf8')).toBe(machineMarkdown());
+    expect(readFileSync(join(docs, 'machine.svg'), 'utf8')).toBe(await machineSvg());
   });
 
   it('draws every region, the dial guard, timers and the single way out', () => {
@@ -14,5 +19,21 @@ describe('the machine diagram (docs/machine.md)', () => {
     expect(m).toContain('call_live_dial_idle --> call_live_dial_dialing: DIAL_REQUESTED');
     expect(m).toMatch(/after dialMax/);
     expect(m).toContain('call_closed --> [*]');
+  });
+
+  it('the SVG has a box for every state and an arrow, with its labels, for every transition', async () => {
+    const svg = await machineSvg();
+    const graph = machineGraph();
+    const states = allStates(graph.states);
+    expect(states.length).toBeGreaterThan(20);
+    for (const s of states) expect(svg).toContain(`data-state="${s.id}"`);
+    for (const t of graph.transitions) {
+      const arrow = new RegExp(`<g class="transition" data-from="${t.from}" data-to="${t.to}"><path d="M[^"]+"[^>]*/>(.*?)</g>`).exec(svg);
+      expect(arrow, `${t.from} -> ${t.to}`).not.toBeNull();
+      expect(arrow![1]).toContain(`>${t.label.replace(/&/g, '&amp;')}</tspan>`);
+    }
+    // An initial marker in every compound state, and one for the machine.
+    const compound = states.filter((s) => s.kind === 'compound' && s.children.length);
+    expect(svg.match(/class="initial"/g)).toHaveLength(compound.length + 1);
   });
 });

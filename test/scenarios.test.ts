@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -105,8 +105,22 @@ describe('npm run simulate', () => {
     expect(bad.stderr).toMatch(/steps\.0\.at: .*\(got "soon"\)/);
   });
 
-  it('--mode agent runs the real AgentSession and prints the same JSON timeline format', () => {
-    const out = execFileSync(tsx, [cli, join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '0.1', '--json'], { encoding: 'utf8' });
+  it('--html draws every scenario of the run into one page, a section each, and still prints the timelines', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'sim-')), 'nested', 'calls.html');
+    const files = ['01-unresponsive-user.json', '04-dial-guard.json'].map((f) => join(DIR, f));
+    const printed = execFileSync(tsx, [cli, ...files, '--html', out], { encoding: 'utf8' });
+    expect(printed).toContain('scenario: ');
+    const html = readFileSync(out, 'utf8');
+    const names = files.map((f) => loadScenario(f).name);
+    expect([...html.matchAll(/<section data-scenario="([^"]+)">/g)].map((m) => m[1])).toEqual(names);
+    expect(html.match(/<svg class="timeline"/g)).toHaveLength(2);
+    expect(html).toMatch(/class="span dial o-answered" data-kind="dial"/);
+  });
+
+  it('--mode agent runs the real AgentSession and prints the same JSON timeline format (and draws it)', () => {
+    const page = join(mkdtempSync(join(tmpdir(), 'sim-')), 'agent.html');
+    const out = execFileSync(tsx, [cli, join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '0.1', '--json', '--html', page], { encoding: 'utf8' });
+    expect(readFileSync(page, 'utf8')).toMatch(/agent mode .*close: caller_left[\s\S]*class="span dial o-cancelled"[\s\S]*data-kind="shutdown"/);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string });
     expect(lines.at(-1)).toMatchObject({ type: 'summary', dials: 1, closeReason: 'caller_left', shutdownReason: 'caller_left', violations: [] });
     expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['dialStart', 'callerHangup', 'dialCancel', 'shutdown']));

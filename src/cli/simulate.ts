@@ -1,9 +1,11 @@
 /**
- * `npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--json]`: runs scenarios and
- * prints the timeline. Model mode: the machine and a model of the AgentSession on a virtual clock. Agent mode: the
+ * `npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--json] [--html out.html]`: runs
+ * scenarios and prints the timeline; --html also draws them, one section per scenario, in one self-contained page. Model mode: the machine and a model of the AgentSession on a virtual clock. Agent mode: the
  * real AgentSession, bridge and dialer against the API emulator, on a real clock scaled by --time-scale.
  * Exit 0 when every invariant and expectation holds, 1 when one does not, 2 on invalid input.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initializeLogger } from '@livekit/agents';
 import { ConfigError } from '../config/load.js';
@@ -12,8 +14,9 @@ import { loadScenario } from '../simulator/scenario.js';
 import { runAgent } from '../simulator/runAgent.js';
 import { runModel, type RunResult } from '../simulator/runModel.js';
 import { toJsonLines, toText } from '../simulator/timeline.js';
+import { timelineHtml, type TimelineSection } from '../simulator/timelineHtml.js';
 
-const USAGE = 'usage: npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--record-dir DIR] [--json]';
+const USAGE = 'usage: npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--record-dir DIR] [--json] [--html out.html]';
 /** Simulated seconds of slack on every expectation in agent mode: a real, scaled clock jitters. */
 const AGENT_SLACK = 0.5;
 
@@ -26,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
       mode: { type: 'string', default: 'model' },
       'time-scale': { type: 'string', default: '0.05' },
       'record-dir': { type: 'string' },
+      html: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -42,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
   const base: AgentConfig = (await import('../../agent.config.js')).default;
   if (mode === 'agent') initializeLogger({ pretty: false, level: 'error' });
   let worst = 0;
+  const sections: TimelineSection[] = [];
   for (const file of positionals) {
     const scenario = loadScenario(file);
     const result: RunResult = mode === 'model' ? runModel(scenario, base) : await runAgent(scenario, base, { timeScale, slack: AGENT_SLACK, ...(recordDir ? { recordDir } : {}) });
@@ -49,6 +54,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(values.json ? toJsonLines(timeline, summary) : toText(result.scenario.name, timeline, summary));
     for (const f of failures) console.error(`${file}: EXPECT FAILED ${f}`);
     if (summary.violations.length || failures.length) worst = 1;
+    sections.push({ name: result.scenario.name, mode, timeline, summary });
+  }
+  const html = values.html;
+  if (html !== undefined) {
+    mkdirSync(dirname(html), { recursive: true });
+    writeFileSync(html, timelineHtml(sections));
+    console.error(`wrote ${html}`);
   }
   return worst;
 }
