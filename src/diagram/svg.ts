@@ -11,6 +11,7 @@
 import elkModule from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { machineGraph, type DiagramState } from './machineGraph.js';
+import { escapeXml as esc } from '../xmlEscape.js';
 
 // elkjs is CommonJS with `module.exports.default = ELK`: under NodeNext the default import is the whole module.
 const ELK = elkModule.default;
@@ -22,7 +23,6 @@ const LEAF_HEIGHT = 30;
 const INIT = 10;
 
 const textWidth = (s: string) => Math.ceil(s.length * GLYPH);
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const n = (v: number | undefined) => Math.round((v ?? 0) * 10) / 10;
 const initId = (id: string) => `${id}#initial`;
 

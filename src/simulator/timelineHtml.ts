@@ -12,6 +12,7 @@
  * test can check each is drawn where the axis says it should be.
  */
 import { formatEvent, type Summary, type TimelineEvent } from './timeline.js';
+import { escapeXml as esc } from '../xmlEscape.js';
 
 export interface TimelineSection {
   name: string;
@@ -62,7 +63,6 @@ interface Mark {
   title: string;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const num = (v: number) => String(Math.round(v * 100) / 100);
 const secs = (t: number) => `${Math.round(t * 1000) / 1000}s`;
 
