@@ -10,7 +10,7 @@
  */
 import elkModule from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
-import { machineGraph, type DiagramState } from './machineGraph.js';
+import { allStates, machineGraph, type DiagramState } from './machineGraph.js';
 import { escapeXml as esc } from '../xmlEscape.js';
 
 // elkjs is CommonJS with `module.exports.default = ELK`: under NodeNext the default import is the whole module.
@@ -86,9 +86,7 @@ export async function machineSvg(): Promise<string> {
   };
   const layout: ElkNode = await new ELK().layout(input);
 
-  const byId = new Map(graph.states.flatMap(function flat(s): [string, DiagramState][] {
-    return [[s.id, s], ...s.children.flatMap(flat)];
-  }));
+  const byId = new Map(allStates(graph.states).map((s) => [s.id, s]));
   const parentKind = new Map<string, DiagramState['kind']>();
   for (const s of byId.values()) for (const c of s.children) parentKind.set(c.id, s.kind);
 

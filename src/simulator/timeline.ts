@@ -103,11 +103,12 @@ export function summarize(timeline: readonly TimelineEvent[], violations: string
   };
 }
 
-const round = (t: number) => Math.round(t * 1000) / 1000;
+/** Seconds to the millisecond, as every printed and drawn timeline shows them. */
+export const roundMs = (t: number) => Math.round(t * 1000) / 1000;
 
 /** One JSON object per line (`--json`). */
 export function toJsonLines(timeline: readonly TimelineEvent[], summary: Summary): string {
-  return [...timeline.map((e) => JSON.stringify({ ...e, t: round(e.t) })), JSON.stringify({ t: round(timeline.at(-1)?.t ?? 0), type: 'summary', ...summary })].join('\n');
+  return [...timeline.map((e) => JSON.stringify({ ...e, t: roundMs(e.t) })), JSON.stringify({ t: roundMs(timeline.at(-1)?.t ?? 0), type: 'summary', ...summary })].join('\n');
 }
 
 /** One readable timeline line. */
@@ -116,7 +117,7 @@ export function formatEvent(e: TimelineEvent): string {
   const detail = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
-  return `${round(t).toFixed(3).padStart(9)}s  ${type.padEnd(12)} ${detail}`.trimEnd();
+  return `${roundMs(t).toFixed(3).padStart(9)}s  ${type.padEnd(12)} ${detail}`.trimEnd();
 }
 
 /** The readable timeline. */

@@ -11,7 +11,7 @@
  * Every drawn element carries `data-kind` and its time(s) (`data-t`, or `data-t0`/`data-t1` for spans), so a browser
  * test can check each is drawn where the axis says it should be.
  */
-import { formatEvent, type Summary, type TimelineEvent } from './timeline.js';
+import { formatEvent, roundMs, type Summary, type TimelineEvent } from './timeline.js';
 import { escapeXml as esc } from '../xmlEscape.js';
 
 export interface TimelineSection {
@@ -64,7 +64,7 @@ interface Mark {
 }
 
 const num = (v: number) => String(Math.round(v * 100) / 100);
-const secs = (t: number) => `${Math.round(t * 1000) / 1000}s`;
+const secs = (t: number) => `${roundMs(t)}s`;
 
 /** Spans and marks of one timeline; spans still open at the end run to the end. */
 export function timelineShapes(timeline: readonly TimelineEvent[]): { spans: Span[]; marks: Mark[]; end: number } {
