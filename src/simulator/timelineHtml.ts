@@ -68,7 +68,7 @@ const secs = (t: number) => `${roundMs(t)}s`;
 
 /** Spans and marks of one timeline; spans still open at the end run to the end. */
 export function timelineShapes(timeline: readonly TimelineEvent[]): { spans: Span[]; marks: Mark[]; end: number } {
-  const end = Math.max(1, ...timeline.map((e) => e.t));
+  const end = timeline.reduce((m, e) => Math.max(m, e.t), 1);
   const spans: Span[] = [];
   const marks: Mark[] = [];
   // A lane whose value is a state: one span per run of the same value.
