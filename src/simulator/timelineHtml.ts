@@ -63,6 +63,9 @@ interface Mark {
   title: string;
 }
 
+/** Width of one glyph of the lanes' 11px monospace font (0.6em), to tell whether a label fits. */
+const GLYPH = 11 * 0.6;
+
 const num = (v: number) => String(Math.round(v * 100) / 100);
 const secs = (t: number) => `${roundMs(t)}s`;
 
@@ -251,7 +254,7 @@ export function timelineSvg(timeline: readonly TimelineEvent[]): string {
       const w = Math.max(1.5, x(s.t1) - x0);
       const sy = s.band ? y + LANE_H - 7 : y + 3;
       const sh = s.band ? 6 : LANE_H - 6;
-      const fits = s.label.length * 6.6 + 8 < w;
+      const fits = s.label.length * GLYPH + 8 < w;
       out.push(
         `<g class="span ${s.cls}" data-kind="${s.kind}" data-t0="${num(s.t0)}" data-t1="${num(s.t1)}">` +
           `<rect x="${num(x0)}" y="${sy}" width="${num(w)}" height="${sh}" rx="3"/>` +
@@ -292,7 +295,7 @@ function markLabels(marks: readonly Mark[], x: (t: number) => number, y: number)
   const placed = clusters
     .filter((c) => c.label)
     .map((c) => {
-      const width = c.label.length * 6.6;
+      const width = c.label.length * GLYPH;
       const right = c.x + 8 + width > WIDTH;
       return { ...c, right, from: right ? c.x - 8 - width : c.x + 8, to: right ? c.x - 8 : c.x + 8 + width };
     });
