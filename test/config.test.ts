@@ -60,6 +60,12 @@ describe('config validation names the key path and the bad value', () => {
     expect(e.message).toContain('50 + 15 + 5 + 5 = 75 s');
   });
 
+  it('rejects a fractional dial.ringingTimeout: livekit-server-sdk sends it through BigInt(), so every dial would fail', () => {
+    const e = errorOf(() => defineConfig({ dial: { ringingTimeout: 2.5 } }));
+    expect(e.problems).toEqual([expect.objectContaining({ path: 'dial.ringingTimeout', value: 2.5 })]);
+    expect(e.message).toMatch(/dial\.ringingTimeout: .*whole number.*\(got 2\.5\)/);
+  });
+
   it('reports every problem at once', () => {
     const e = errorOf(() => defineConfig({ checkIn: { interval: 0, maxPrompts: 0 } }));
     expect(e.problems.map((p) => p.path).sort()).toEqual(['checkIn.interval', 'checkIn.maxPrompts']);

@@ -8,6 +8,11 @@ import { z } from 'zod';
 const seconds = (what: string) =>
   z.number({ error: `${what} must be a number of seconds` }).finite().positive({ error: `${what} must be > 0 seconds` });
 
+/** For durations handed to livekit-server-sdk: it converts them with `BigInt()`, which throws on a fraction, so a
+ * fractional value would fail every request (and the dialer would report it as an unreachable API). */
+const wholeSeconds = (what: string) =>
+  seconds(what).int({ error: `${what} must be a whole number of seconds (livekit-server-sdk sends it as an integer)` });
+
 /** Numbers a tool may never dial unless `dial.allow` names them explicitly: premium-rate and
  * pay-per-minute ranges that toll fraud through prompt injection aims at. Users narrow `allow` further. */
 export const DEFAULT_DENIED_PREFIXES = [
@@ -71,8 +76,8 @@ const goodbye = z.strictObject({
 const dial = z.strictObject({
   /** A close wanted during a dial (end request, drain, max duration) waits this long for it to settle. */
   settleTimeout: seconds('dial.settleTimeout').default(45),
-  /** Ringing time before the SIP call counts as unanswered (passed to CreateSIPParticipant). */
-  ringingTimeout: seconds('dial.ringingTimeout').default(30),
+  /** Ringing time before the SIP call counts as unanswered (passed to CreateSIPParticipant, as whole seconds). */
+  ringingTimeout: wholeSeconds('dial.ringingTimeout').default(30),
   /** Hard ceiling for a dial to settle; past it the machine cancels the dial so presence can never stay paused. */
   maxSeconds: seconds('dial.maxSeconds').default(60),
   /** What a caller hanging up mid-dial does to the dial: cancel it explicitly, or let it continue and settle. */
