@@ -31,6 +31,8 @@ export interface CallContext {
   closeReason: CloseReason | null;
   callerGone: boolean;
   roomGone: boolean;
+  /** The agent can no longer be heard: its connection is gone or the framework is closing the job. */
+  agentGone: boolean;
 }
 
 /** Placeholder for a command: `src/` provides the real implementation. */
@@ -87,6 +89,7 @@ const callSetup = setup({
     }),
     markCallerGone: assign({ callerGone: true }),
     markRoomGone: assign({ roomGone: true }),
+    markAgentGone: assign({ agentGone: true }),
   },
   guards: {
     presencePaused: ({ context }) => context.tools > 0 || context.dialNumber !== null,
@@ -105,6 +108,7 @@ const callSetup = setup({
     settlesOurDial: ({ context, event }) => event.type === 'DIAL_SETTLED' && event.number === context.dialNumber,
     numberRefused: ({ context, event }) =>
       event.type === 'DIAL_REQUESTED' && dialRefusal(event.number, context.settings.dial) !== null,
+    roomDeleted: ({ event }) => event.type === 'ROOM_DISCONNECTED' && event.deleted,
     cancelOnCallerLeft: ({ context }) => context.settings.dial.onCallerLeft === 'cancel',
     hasMaxDuration: ({ context }) => context.settings.maxCallDuration !== null,
     hasWarning: ({ context }) => (context.settings.maxCallDuration?.warnBefore ?? 0) > 0,
@@ -112,7 +116,8 @@ const callSetup = setup({
       context.closeReason !== null &&
       GOODBYE_REASONS.includes(context.closeReason) &&
       !context.callerGone &&
-      !context.roomGone,
+      !context.roomGone &&
+      !context.agentGone,
   },
   delays: {
     awayWindow: ({ context }) => context.settings.presence.userAwayTimeout * 1000,
@@ -173,6 +178,7 @@ export const callMachine = callSetup.createMachine({
     closeReason: null,
     callerGone: false,
     roomGone: false,
+    agentGone: false,
   }),
   initial: 'live',
   states: {
@@ -199,11 +205,20 @@ export const callMachine = callSetup.createMachine({
           // 'continue' (or no dial): `closing` lets an in-flight dial settle first.
           { target: 'closing', actions: ['markCallerGone', { type: 'closeFor', params: { reason: 'caller_left' } }] },
         ],
-        // The room is gone: its participants, the dial's included. Nothing to wait for, nobody to say goodbye to.
-        ROOM_DISCONNECTED: {
-          target: 'closing',
-          actions: ['markRoomGone', { type: 'closeFor', params: { reason: 'room_deleted' } }, recordDialLost],
-        },
+        ROOM_DISCONNECTED: [
+          // The room is gone: its participants, the dial's included. Nothing to wait for, nobody to say goodbye to.
+          {
+            guard: 'roomDeleted',
+            target: 'closing',
+            actions: ['markRoomGone', { type: 'closeFor', params: { reason: 'room_deleted' } }, recordDialLost],
+          },
+          // Only the agent's connection ended: the room, the caller and a ringing SIP leg are still there. End the
+          // dial explicitly (nobody is left to conference it) and still run closeAction.
+          { target: 'closing', actions: ['markAgentGone', { type: 'closeFor', params: { reason: 'disconnected' } }, cancelDial] },
+        ],
+        // The framework is ending the job (server termination, drain timeout, crash): it will not wait for a dial to
+        // settle or a goodbye to play, so end the dial now and go straight to the close.
+        JOB_SHUTDOWN: { target: 'closing', actions: ['markAgentGone', { type: 'closeFor', params: { reason: 'job_shutdown' } }, cancelDial] },
       },
       states: {
         presence: {
@@ -404,7 +419,11 @@ export const callMachine = callSetup.createMachine({
           { guard: 'cancelOnCallerLeft', target: 'closing', actions: ['markCallerGone', cancelDial] },
           { actions: 'markCallerGone' },
         ],
-        ROOM_DISCONNECTED: { target: 'closing', actions: ['markRoomGone', recordDialLost] },
+        ROOM_DISCONNECTED: [
+          { guard: 'roomDeleted', target: 'closing', actions: ['markRoomGone', recordDialLost] },
+          { target: 'closing', actions: ['markAgentGone', cancelDial] },
+        ],
+        JOB_SHUTDOWN: { target: 'closing', actions: ['markAgentGone', cancelDial] },
         DIAL_REQUESTED: { actions: { type: 'dialRefused', params: ({ event }) => closingRefusal(event) } },
       },
     },
@@ -414,7 +433,11 @@ export const callMachine = callSetup.createMachine({
       on: {
         PLAYOUT_FINISHED: { guard: 'isGoodbyePlayout', target: 'closed' },
         CALLER_DISCONNECTED: { target: 'closed', actions: 'markCallerGone' },
-        ROOM_DISCONNECTED: { target: 'closed', actions: 'markRoomGone' },
+        ROOM_DISCONNECTED: [
+          { guard: 'roomDeleted', target: 'closed', actions: 'markRoomGone' },
+          { target: 'closed', actions: 'markAgentGone' },
+        ],
+        JOB_SHUTDOWN: { target: 'closed', actions: 'markAgentGone' },
         DIAL_REQUESTED: { actions: { type: 'dialRefused', params: ({ event }) => closingRefusal(event) } },
       },
     },

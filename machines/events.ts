@@ -27,6 +27,10 @@ export type CloseReason =
   | 'drain'
   | 'max_duration'
   | 'session_closed'
+  /** The framework or the server ended the job (job termination, worker drain timeout, entry crash). */
+  | 'job_shutdown'
+  /** The agent's connection to the room ended; the room was not deleted. */
+  | 'disconnected'
   | 'error';
 
 /** Who asked to end the call: a frontend (RPC), a backend, or the agent itself (its end_call tool). */
@@ -49,10 +53,16 @@ export type CallEvent =
   /** A prompt finished playing (or was interrupted). `attempt` identifies the check-in it belongs to. */
   | { type: 'PLAYOUT_FINISHED'; prompt: PromptKind; attempt?: number; interrupted?: boolean }
   | { type: 'CALLER_DISCONNECTED' }
-  /** The agent's room went away: deleted from a backend, or the connection ended. */
-  | { type: 'ROOM_DISCONNECTED'; deleted?: boolean }
+  /**
+   * The agent's room connection ended (rtc-node's `RoomEvent.Disconnected`). `deleted` only for
+   * `DisconnectReason.ROOM_DELETED`: any other reason (network lost, ...) leaves the room and its participants, a
+   * ringing SIP leg included, where they are.
+   */
+  | { type: 'ROOM_DISCONNECTED'; deleted: boolean }
+  /** The framework is closing the job without us asking: job termination from the server, drain timeout, crash. */
+  | { type: 'JOB_SHUTDOWN' }
   | { type: 'END_REQUESTED'; source: EndSource }
-  /** SIGTERM: the worker is draining. */
+  /** The operator asked calls to wind down politely (opt-in `shutdown.onSigterm: 'drain'`). */
   | { type: 'DRAIN' }
   | { type: 'MAX_DURATION_REACHED' }
   /** The AgentSession closed by itself (not at our request). */

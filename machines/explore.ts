@@ -47,6 +47,8 @@ export function eventsFor(s: CallSnapshot): ExploredEvent[] {
     { type: 'PLAYOUT_FINISHED', prompt: 'warning' },
     { type: 'CALLER_DISCONNECTED' },
     { type: 'ROOM_DISCONNECTED', deleted: true },
+    { type: 'ROOM_DISCONNECTED', deleted: false },
+    { type: 'JOB_SHUTDOWN' },
     { type: 'END_REQUESTED', source: 'frontend' },
     { type: 'DRAIN' },
     { type: 'MAX_DURATION_REACHED' },

@@ -9,6 +9,9 @@ const EXITS: { event: CallEvent; reason: string; goodbye: boolean; deleteRoom: b
   { event: { type: 'MAX_DURATION_REACHED' }, reason: 'max_duration', goodbye: true, deleteRoom: true },
   { event: { type: 'CALLER_DISCONNECTED' }, reason: 'caller_left', goodbye: false, deleteRoom: true },
   { event: { type: 'ROOM_DISCONNECTED', deleted: true }, reason: 'room_deleted', goodbye: false, deleteRoom: false },
+  // Only DisconnectReason.ROOM_DELETED is a deletion: a lost connection leaves the room, so closeAction still runs.
+  { event: { type: 'ROOM_DISCONNECTED', deleted: false }, reason: 'disconnected', goodbye: false, deleteRoom: true },
+  { event: { type: 'JOB_SHUTDOWN' }, reason: 'job_shutdown', goodbye: false, deleteRoom: true },
   { event: { type: 'SESSION_CLOSED' }, reason: 'session_closed', goodbye: false, deleteRoom: true },
   { event: { type: 'FATAL_ERROR', message: 'boom' }, reason: 'error', goodbye: false, deleteRoom: true },
 ];
@@ -38,6 +41,36 @@ describe('every exit path ends in exactly one shutdown with its reason', () => {
     const call = startCall().at(0, listening).at(5, { type: 'END_REQUESTED', source: 'frontend' }).at(6, { type: 'DRAIN' }).at(7, goodbyeDone);
     expect(call.of('shutdown').map((s) => s.reason)).toEqual(['end_requested']);
     expect(call.of('goodbye')).toHaveLength(1);
+  });
+
+  describe('a close the framework starts, or a lost connection, with a dial in flight', () => {
+    const dialing = (o: Parameters<typeof startCall>[0] = {}) =>
+      startCall(o).at(0, listening).at(1, { type: 'DIAL_REQUESTED', number: '+15550001111' });
+    const closes: { event: CallEvent; reason: string }[] = [
+      { event: { type: 'JOB_SHUTDOWN' }, reason: 'job_shutdown' },
+      { event: { type: 'ROOM_DISCONNECTED', deleted: false }, reason: 'disconnected' },
+    ];
+    for (const { event, reason } of closes) {
+      it(`${event.type}: the dial is cancelled explicitly at once, no goodbye, the room deleted (${reason})`, () => {
+        const call = dialing().at(3, event);
+        expect(call.types()).toEqual(['dialStart', 'dialCancel', 'dialEnd', 'sessionClose', 'shutdown', 'deleteRoom']);
+        expect(call.of('dialEnd').map((d) => d.outcome)).toEqual(['cancelled']);
+        expect(call.of('shutdown').map((s) => s.reason)).toEqual([reason]);
+      });
+      it(`${event.type} while a requested close waits for the dial: cancel it now, skip the goodbye`, () => {
+        const call = dialing().at(2, { type: 'END_REQUESTED', source: 'backend' }).at(3, event);
+        expect(call.types()).toEqual(['dialStart', 'dialCancel', 'dialEnd', 'sessionClose', 'shutdown', 'deleteRoom']);
+        expect(call.of('shutdown').map((s) => s.reason)).toEqual(['end_requested']);
+      });
+      it(`${event.type} during the goodbye ends it at once`, () => {
+        const call = startCall().at(0, listening).at(2, { type: 'END_REQUESTED', source: 'backend' }).at(3, event);
+        expect(call.types()).toEqual(['goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
+      });
+    }
+    it('a deleted room, by contrast, has nothing left to cancel or delete', () => {
+      const call = dialing().at(3, { type: 'ROOM_DISCONNECTED', deleted: true });
+      expect(call.types()).toEqual(['dialStart', 'dialEnd', 'sessionClose', 'shutdown']);
+    });
   });
 
   it("closeAction 'leave' shuts down without deleting the room", () => {

@@ -66,6 +66,21 @@ describe.each(Object.entries(CONFIGS))('state graph (%s)', (_name, input) => {
     expect(bad.slice(0, 10)).toEqual([]);
   });
 
+  it('(e) the framework closing the job, or a lost connection, never strands a dial: cancelled in that step, and closeAction still runs', () => {
+    const bad: string[] = [];
+    for (const t of transitions) {
+      const lost = t.event.type === 'JOB_SHUTDOWN' || (t.event.type === 'ROOM_DISCONNECTED' && !t.event.deleted);
+      if (!lost || t.from.status !== 'active') continue;
+      const types = t.commands.map((c) => c.type);
+      if (t.from.context.dialNumber !== null && !types.includes('dialCancel')) bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)} left the dial: ${types.join(',')}`);
+      if (types.includes('goodbye') || types.includes('checkIn')) bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)} spoke: ${types.join(',')}`);
+      if (!types.includes('shutdown')) bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)} did not shut down: ${types.join(',')}`);
+      const deletes = settings.closeAction === 'delete-room' && !t.from.context.roomGone;
+      if (types.includes('deleteRoom') !== deletes) bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)}: deleteRoom ${!deletes}`);
+    }
+    expect(bad.slice(0, 10)).toEqual([]);
+  });
+
   it('(b) at most one shutdown: only into the final state, never out of it; reachable from every state', () => {
     const bad: string[] = [];
     for (const t of transitions) {
