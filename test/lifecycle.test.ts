@@ -3,7 +3,7 @@
  * with a fake-job JobContext, the real AgentSession and the emulator (src/lifecycle/fakeJob.ts), and watches it end.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -99,6 +99,19 @@ describe('job lifecycle in a child process (fake job, real AgentSession, emulato
     expect(types.indexOf('dialEnd')).toBeLessThan(types.indexOf('sessionClose'));
     expect(record.at(-1)).toMatchObject({ type: 'shutdownReport', reason: 'drain', withinBudget: true });
     expect(typeof record.at(-1)!.durationMs).toBe('number');
+  });
+
+  it('an unwritable record.dir: a warning naming the dir, and the call goes on and ends normally', async () => {
+    // A directory under a regular file cannot be created, even as root.
+    const file = join(mkdtempSync(join(tmpdir(), 'records-')), 'not-a-dir');
+    writeFileSync(file, '');
+    const dir = join(file, 'sub');
+    const { lines, code, stderr } = await runJob({ exit: 'natural', end: { afterMs: 200 }, recordDir: dir });
+    expect(stderr).not.toContain('ENOTDIR');
+    expect(code).toBe(0);
+    const warning = lines.find((l) => l.event === 'log' && l.msg === 'session record write failed');
+    expect((warning!.fields as { error: string }).error).toContain(dir);
+    expect(find(lines, 'callbacksDone')!.report).toMatchObject({ reason: 'end_requested', withinBudget: true });
   });
 
   it('SIGKILL mid-call: the session record still parses line by line up to the last event', async () => {

@@ -11,7 +11,7 @@ import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
 import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
-import { JsonlFileSink, type RecordSink } from '../record/sessionRecord.js';
+import { openRecordSink, type RecordSink } from '../record/sessionRecord.js';
 import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
 import { callTools } from './tools.js';
 
@@ -47,7 +47,7 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     o.sink !== undefined
       ? o.sink
       : config.record.enabled
-        ? new JsonlFileSink(config.record.dir, `${roomName}-${ctx.job.id}`, (e) => logger.warn({ error: e.message }, 'session record write failed'))
+        ? openRecordSink(config.record.dir, `${roomName}-${ctx.job.id}`, (e) => logger.warn({ error: e.message }, 'session record write failed'))
         : null;
   sink?.write({ type: 'session', session: ctx.job.id, room: roomName, startedAt: new Date().toISOString(), mode: ctx.isFakeJob ? 'simulation' : 'agent' });
 

@@ -56,3 +56,18 @@ export class JsonlFileSink implements RecordSink {
     }
   }
 }
+
+/**
+ * Opens the session's JsonlFileSink, or returns null when it cannot be opened (an unwritable or read-only `record.dir`,
+ * a path under a file): the constructor's mkdir/open throw, and a missing record must be a warning, never a failed
+ * call. `onError` gets an error naming the dir and the cause; it is also the sink's write-error handler.
+ */
+export function openRecordSink(dir: string, session: string, onError: (e: Error) => void): RecordSink | null {
+  try {
+    return new JsonlFileSink(dir, session, onError);
+  } catch (e) {
+    const cause = e instanceof Error ? e.message : String(e);
+    onError(new Error(`cannot open the session record in record.dir "${dir}": ${cause}`, { cause: e }));
+    return null;
+  }
+}
