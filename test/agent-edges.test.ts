@@ -1,5 +1,7 @@
 /** The agent's edges: the end-session RPC, dispatch-metadata overrides, `npm run end-session`, `npm start` locally. */
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RpcError } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -109,5 +111,29 @@ describe('npm start without LiveKit credentials', () => {
     expect(run.stdout).toMatch(/dialEnd +number=\+15550001111 outcome=answered/);
     expect(run.stdout).toMatch(/summary: 2 check-in\(s\), 1 dial\(s\), close=user_unresponsive, shutdown=user_unresponsive/);
     expect(run.stdout).toContain('npm run dev');
+  }, 60_000);
+});
+
+describe('npm start with some LiveKit credentials', () => {
+  // The parent's LIVEKIT_* must not leak into the child, and main.ts loads .env.local from its cwd: an empty dir has none.
+  const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LIVEKIT_')));
+  const start = (args: string[], env: NodeJS.ProcessEnv) =>
+    spawnSync(tsx, [join(ROOT, 'src/agent/main.ts'), ...args], { env, encoding: 'utf8', input: '', cwd: mkdtempSync(join(tmpdir(), 'main-')), timeout: 60_000 });
+
+  it('refuses to start (exit 1), naming exactly the missing variables, instead of running the local demo', () => {
+    const run = start(['start'], { ...bare, LIVEKIT_URL: 'wss://example.invalid', OPENAI_API_KEY: '' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('LIVEKIT_API_KEY');
+    expect(run.stderr).toContain('LIVEKIT_API_SECRET');
+    expect(run.stderr).not.toContain('LIVEKIT_URL');
+    expect(run.stdout).not.toContain('Model: scripted');
+  }, 60_000);
+
+  it('passes framework commands other than start/dev to cli.runApp, even without credentials', () => {
+    // No plugin is registered in this process, so download-files has nothing to fetch and exits 0.
+    const run = start(['download-files'], { ...bare, OPENAI_API_KEY: '' });
+    expect(run.stdout + run.stderr).toContain('Invoking the download-files command via cli.runApp() is deprecated');
+    expect(run.stdout).not.toContain('Model: scripted');
+    expect(run.status).toBe(0);
   }, 60_000);
 });

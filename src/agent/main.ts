@@ -1,7 +1,9 @@
 /**
  * Process entry. With LIVEKIT_URL / LIVEKIT_API_KEY / LIVEKIT_API_SECRET (env or .env.local) it runs the real
- * worker (`npm run dev` / `npm start`); without them, `npm start` runs local mode: the real AgentSession, machine
- * and LiveKit API emulator in the terminal.
+ * worker (`npm run dev` / `npm start`); with none of them, `npm start` runs local mode: the real AgentSession, machine
+ * and LiveKit API emulator in the terminal (`npm run local` runs it whatever the environment). Some but not all of
+ * them is a half-configured deploy: it stops with an error naming the missing ones rather than answering nothing.
+ * The framework's other commands (`connect`, `console`, `download-files`, `--help`) go to `cli.runApp` as they are.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,19 +12,41 @@ import { loadRuntimeConfig } from '../config/runtime.js';
 
 if (existsSync('.env.local')) process.loadEnvFile('.env.local');
 
-const hasCredentials = Boolean(process.env.LIVEKIT_URL && process.env.LIVEKIT_API_KEY && process.env.LIVEKIT_API_SECRET);
-const config = await loadRuntimeConfig(); // a bad config stops here, before any worker starts
+const args = process.argv.slice(2);
+const COMMANDS = ['start', 'dev', 'connect', 'console', 'download-files', 'local'] as const;
+// The first known command name, so the framework's global options (`--url ... start`) may come before it.
+const command = args.find((a): a is (typeof COMMANDS)[number] => (COMMANDS as readonly string[]).includes(a));
+// The framework also takes each credential as a flag (commander reads them before or after the command).
+const CREDENTIALS = { LIVEKIT_URL: '--url', LIVEKIT_API_KEY: '--api-key', LIVEKIT_API_SECRET: '--api-secret' } as const;
+const missing = Object.entries(CREDENTIALS)
+  .filter(([name, flag]) => !process.env[name] && !args.some((a) => a === flag || a.startsWith(`${flag}=`)))
+  .map(([name]) => name);
+const none = missing.length === Object.keys(CREDENTIALS).length;
+// Only these choose between the worker and local mode; no arguments at all is `start` as far as that goes.
+const choosesMode = args.length === 0 || command === 'start' || command === 'dev';
+// `console` and `download-files` need no server, so a partial set only matters where a worker starts.
+const startsWorker = choosesMode || command === 'connect';
 
-if (hasCredentials) {
-  cli.runApp(
-    new ServerOptions({
-      agent: fileURLToPath(new URL('./agent.ts', import.meta.url)),
-      agentName: process.env.AGENT_NAME ?? '',
-      // Set explicitly: config validation guarantees the whole close path fits inside it.
-      shutdownProcessTimeout: config.shutdown.processTimeout * 1000,
-    }),
+if (startsWorker && missing.length > 0 && !none) {
+  // Names only, never values: the ones that are set may be secrets.
+  console.error(
+    `error: ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set (environment or .env.local), but the ` +
+      `other LiveKit credentials are. The worker needs all three; local mode runs when none is set, or with \`npm run local\`.`,
   );
+  process.exitCode = 1;
 } else {
-  const { runLocalMode } = await import('../local/localMode.js');
-  process.exitCode = await runLocalMode(config);
+  const config = await loadRuntimeConfig(); // a bad config stops here, before any worker starts
+  if (command === 'local' || (choosesMode && none)) {
+    const { runLocalMode } = await import('../local/localMode.js');
+    process.exitCode = await runLocalMode(config);
+  } else {
+    cli.runApp(
+      new ServerOptions({
+        agent: fileURLToPath(new URL('./agent.ts', import.meta.url)),
+        agentName: process.env.AGENT_NAME ?? '',
+        // Set explicitly: config validation guarantees the whole close path fits inside it.
+        shutdownProcessTimeout: config.shutdown.processTimeout * 1000,
+      }),
+    );
+  }
 }
