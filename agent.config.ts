@@ -30,5 +30,5 @@ export default defineConfig({
     allow: ['*'], // narrow this to the countries you call, e.g. ['+1*', '+44*']
   },
   maxCallDuration: null, // e.g. { seconds: 1800, warnBefore: 60, message: '...' }
-  shutdown: { budget: 5, processTimeout: 75 },
+  shutdown: { budget: 5, processTimeout: 60 },
 });

@@ -71,6 +71,8 @@ describe('dispatch metadata overrides', () => {
     ['{"checkIn":{"interval":0}}', /checkIn\.interval: .*\(got 0\)/],
     ['{"dial":{"allow":"everything"}}', /dial\.allow: .*\(got "everything"\)/],
     ['{"surprise":1}', /surprise: unknown key/],
+    // The worker's kill timer was fixed at startup: a per-call value would only make the config lie about it.
+    ['{"shutdown":{"processTimeout":600}}', /shutdown\.processTimeout \(got 600\).*cannot be overridden per call/],
   ])('logs a clear error for %s and keeps the defaults: the call goes on', (metadata, message) => {
     const { config, error } = withDispatchMetadata(agentConfig, metadata);
     expect(config).toBe(agentConfig);

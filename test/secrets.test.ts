@@ -45,7 +45,7 @@ beforeAll(async () => {
     run(['src/lifecycle/fakeJob.ts', JSON.stringify({ exit: 'natural', end: { afterMs: 200 }, dial: '+15550001111', recordDir: jobDir })]),
   ]);
   // Local mode without the OpenAI key (it would try to reach OpenAI), still with the LiveKit secret in its env.
-  await run(['src/agent/main.ts', 'start'], { OPENAI_API_KEY: '' }, '');
+  await run(['src/agent/main.ts', 'local'], { OPENAI_API_KEY: '' }, '');
   captured.push(...records(simDir), ...records(jobDir));
 }, 120_000);
 

@@ -4,10 +4,11 @@
  * with a LiveKit room; the fake-job lifecycle test and the benchmark call it with a fake-job JobContext and no room.
  */
 import { voice, type JobContext } from '@livekit/agents';
-import { RoomEvent, TrackSource, type RemoteParticipant } from '@livekit/rtc-node';
+import { RoomEvent, TrackSource, type DisconnectReason, type RemoteParticipant } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
+import { disconnectEvent, disconnectReasonName } from '../bridge/roomEvents.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
 import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
@@ -69,24 +70,40 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   lifecycle.addShutdownCallback('bridge.drain', () => bridge.drain());
   for (const c of o.onShutdown ?? []) lifecycle.addShutdownCallback(c.name, c.fn, c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs });
 
-  // SIGTERM reaching the job process (a process-group stop): drain. An in-flight dial may settle (dial.settleTimeout)
-  // before the close path runs. The framework's own handler in the job process only logs.
+  // SIGTERM reaching the job process (a process-group stop: systemd, a terminal). The framework's job process ignores
+  // it on purpose: the worker drains on SIGTERM and lets calls finish. We follow it, unless the operator opted into a
+  // polite wind-down (shutdown.onSigterm: 'drain': goodbye, then the close path).
   const onSigterm = () => {
     sink?.write({ t: t(), type: 'sigterm' });
-    bridge.send({ type: 'DRAIN' });
+    if (config.shutdown.onSigterm === 'drain') bridge.send({ type: 'DRAIN' });
   };
   process.on('SIGTERM', onSigterm);
 
   // The framework runs its shutdown callbacks together, with no timeout, on every exit path (room deleted, shutdown
-  // requested, entry crashed). It gets exactly one from us, and that one is bounded by shutdown.budget.
+  // requested, entry crashed). It gets exactly one from us, and that one is bounded by shutdown.budget. If the call is
+  // still live here, the framework started the close (server termination, drain timeout, crash): the machine cancels
+  // an in-flight dial and runs closeAction before the bounded shutdown awaits them.
   let resolveReport!: (r: ShutdownReport) => void;
   const report = new Promise<ShutdownReport>((r) => (resolveReport = r));
   ctx.addShutdownCallback(async () => {
     process.off('SIGTERM', onSigterm);
-    const reason: CloseReason | string = (await Promise.race([bridge.ended, Promise.resolve(null)])) ?? 'job_shutdown';
+    if (!bridge.isEnded) {
+      sink?.write({ t: t(), type: 'jobShutdown' });
+      bridge.send({ type: 'JOB_SHUTDOWN' });
+    }
+    const reason: CloseReason | string = bridge.closeReason ?? 'job_shutdown';
     const r = await lifecycle.shutdown(reason);
     bridge.dispose();
     resolveReport(r);
+  });
+
+  // Only DisconnectReason.ROOM_DELETED means the room is gone. The framework's own room.disconnect() on its way out
+  // (CLIENT_INITIATED) arrives after our close when we ended the call, and is then ignored by the ended machine.
+  ctx.room.on(RoomEvent.Disconnected, (reason: DisconnectReason) => {
+    if (bridge.isEnded) return;
+    const event = disconnectEvent(reason);
+    sink?.write({ t: t(), ...(event.type === 'JOB_SHUTDOWN' ? { type: 'jobShutdown' as const } : event.type === 'ROOM_DISCONNECTED' && event.deleted ? { type: 'roomDeleted' as const } : { type: 'disconnect' as const, reason: disconnectReasonName(reason) }) });
+    bridge.send(event);
   });
 
   if (caller) {
@@ -96,7 +113,6 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
         bridge.send({ type: 'CALLER_DISCONNECTED' });
       }
     });
-    ctx.room.on(RoomEvent.Disconnected, () => bridge.send({ type: 'ROOM_DISCONNECTED', deleted: true }));
     ctx.room.localParticipant?.registerRpcMethod(
       END_SESSION_RPC,
       endSessionHandler({ allow: config.endSession.allow, end: () => bridge.send({ type: 'END_REQUESTED', source: 'frontend' }), log: (f, m) => logger.info(f, m) }),

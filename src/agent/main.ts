@@ -7,8 +7,9 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cli, ServerOptions } from '@livekit/agents';
+import { cli } from '@livekit/agents';
 import { loadRuntimeConfig } from '../config/runtime.js';
+import { workerOptions } from './server.js';
 
 if (existsSync('.env.local')) process.loadEnvFile('.env.local');
 
@@ -40,13 +41,6 @@ if (startsWorker && missing.length > 0 && !none) {
     const { runLocalMode } = await import('../local/localMode.js');
     process.exitCode = await runLocalMode(config);
   } else {
-    cli.runApp(
-      new ServerOptions({
-        agent: fileURLToPath(new URL('./agent.ts', import.meta.url)),
-        agentName: process.env.AGENT_NAME ?? '',
-        // Set explicitly: config validation guarantees the whole close path fits inside it.
-        shutdownProcessTimeout: config.shutdown.processTimeout * 1000,
-      }),
-    );
+    cli.runApp(workerOptions(fileURLToPath(new URL('./agent.ts', import.meta.url)), config));
   }
 }

@@ -13,6 +13,7 @@ import { machineWithCommands } from '../commands.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { Dialer } from '../dialer/sipDialer.js';
 import type { TaskRegistry } from '../lifecycle/tasks.js';
+import { sessionCloseEvent } from './roomEvents.js';
 import { commandEntry, type TimelineEntry } from '../simulator/timeline.js';
 
 export interface BridgeLogger {
@@ -74,8 +75,8 @@ export class CallBridge {
       this.send({ type: 'TRANSCRIPT', text: ev.transcript });
     };
     const onClose = (ev: voice.CloseEvent) => {
-      // A close we did not ask for (the framework closed the session itself) still has to end the job.
-      if (!this.closing) this.send({ type: 'SESSION_CLOSED' });
+      // A close we did not ask for still has to end the job; the framework closing it means the job is ending.
+      if (!this.closing) this.send(sessionCloseEvent(ev.reason));
       this.o.logger?.info({ reason: ev.reason }, 'agent session closed');
     };
     const onError = (ev: voice.ErrorEvent) => {
@@ -111,6 +112,11 @@ export class CallBridge {
   /** The config this call runs with (after env and dispatch overrides). */
   get config(): AgentConfig {
     return this.o.config;
+  }
+
+  /** The first reason the call started to end, once it has (the machine's own record of it). */
+  get closeReason(): CloseReason | null {
+    return this.actor.getSnapshot().context.closeReason;
   }
 
   get isEnded(): boolean {

@@ -19,6 +19,16 @@ export function withDispatchMetadata(base: AgentConfig, metadata: string | undef
   } catch (e) {
     return { config: base, error: `invalid dispatch metadata: not JSON (${(e as Error).message}); using defaults` };
   }
+  // The worker fixed its kill timer (ServerOptions.shutdownProcessTimeout) at startup; a call cannot move it.
+  const processTimeout = (parsed as { shutdown?: { processTimeout?: unknown } } | null)?.shutdown?.processTimeout;
+  if (processTimeout !== undefined) {
+    return {
+      config: base,
+      error:
+        `invalid dispatch metadata: shutdown.processTimeout (got ${JSON.stringify(processTimeout)}) is the worker's ` +
+        `shutdownProcessTimeout, fixed when the worker starts; it cannot be overridden per call\nusing defaults`,
+    };
+  }
   try {
     return { config: withOverrides(base, parsed, 'dispatch metadata'), error: null };
   } catch (e) {

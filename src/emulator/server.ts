@@ -6,6 +6,7 @@
  * It verifies the bearer JWT (HS256 with the API secret) and the grant each call needs (401 otherwise),
  * (de)serialises with @livekit/protocol's message types, and plays SIP outcomes from a scenario's `sip` map.
  * It binds to 127.0.0.1 only. The agent reaches it through the unmodified SDK clients; only the URL differs.
+ * On the same port it serves the agent worker protocol (`agentDispatch.ts`) for the framework's own worker.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -26,6 +27,7 @@ import {
 import { TokenVerifier, type ClaimGrants } from 'livekit-server-sdk';
 import type { SipEntry } from '../simulator/scenario.js';
 import { sipPlan } from '../sip/plan.js';
+import { AgentDispatchEmulator } from './agentDispatch.js';
 
 export interface EmulatorOptions {
   apiKey: string;
@@ -77,10 +79,14 @@ export class LiveKitApiEmulator extends EventEmitter<{ call: [EmulatorCall]; roo
   private readonly verifier: TokenVerifier;
   private server: Server | null = null;
   private readonly handlers: Record<string, Handler>;
+  private url = '';
+  /** The agent worker protocol on the same port: the framework's worker connects here through LIVEKIT_URL. */
+  readonly agents: AgentDispatchEmulator;
 
   constructor(private readonly options: EmulatorOptions) {
     super();
     this.verifier = new TokenVerifier(options.apiKey, options.apiSecret);
+    this.agents = new AgentDispatchEmulator({ apiKey: options.apiKey, apiSecret: options.apiSecret, verifier: this.verifier, url: () => this.url });
     this.handlers = {
       'livekit.SIP/CreateSIPParticipant': (b, g) => this.createSipParticipant(b, g),
       'livekit.RoomService/DeleteRoom': (b, g) => this.deleteRoom(b, g),
@@ -93,8 +99,12 @@ export class LiveKitApiEmulator extends EventEmitter<{ call: [EmulatorCall]; roo
   /** Starts listening on 127.0.0.1 (port 0: any free port) and returns the URL to give the SDK clients. */
   async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('upgrade', (req, socket, head) => {
+      if (!this.agents.handleUpgrade(req, socket, head)) socket.destroy();
+    });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
   }
 
   async stop(): Promise<void> {
@@ -103,6 +113,7 @@ export class LiveKitApiEmulator extends EventEmitter<{ call: [EmulatorCall]; roo
     if (!server) return;
     // Pending dials would otherwise keep sockets open: end them as the room going away would.
     for (const room of this.rooms.values()) for (const p of room.participants.values()) p.ringing?.(487, SIP_REASONS[487]!);
+    await this.agents.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }

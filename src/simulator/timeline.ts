@@ -36,6 +36,10 @@ export type TimelineEntry =
   | { type: 'releaseCaller' }
   | { type: 'callerHangup' }
   | { type: 'roomDeleted' }
+  /** The framework or the server is ending the job (job termination, drain timeout, entry crash). */
+  | { type: 'jobShutdown' }
+  /** The agent's room connection ended without the room being deleted; `reason` is rtc-node's DisconnectReason name. */
+  | { type: 'disconnect'; reason: string }
   | { type: 'endRequest'; source: EndSource }
   | { type: 'sigterm' }
   | { type: 'error'; message: string }

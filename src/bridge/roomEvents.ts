@@ -1,0 +1,38 @@
+/**
+ * What LiveKit's close signals mean for the call machine. Read against the framework's job process
+ * (`ipc/job_proc_lazy_main.ts`, `job_lifecycle.ts`): on every close it first runs `finalizeSession`, which calls
+ * `session.close()` (reason `user_initiated`), then `room.disconnect()`, which emits `RoomEvent.Disconnected` with
+ * `DisconnectReason.CLIENT_INITIATED`, and only then the shutdown callbacks. A network loss, the agent being
+ * removed, or a server shutdown emit `Disconnected` with their own reason; only `ROOM_DELETED` means the room is gone.
+ */
+import { voice } from '@livekit/agents';
+import { DisconnectReason } from '@livekit/rtc-node';
+import type { CallEvent } from '../../machines/events.js';
+
+/** `RoomEvent.Disconnected`'s reason as a machine event (ignored by the machine once the call has ended). */
+export function disconnectEvent(reason: DisconnectReason | undefined): CallEvent {
+  switch (reason) {
+    case DisconnectReason.ROOM_DELETED:
+      return { type: 'ROOM_DISCONNECTED', deleted: true };
+    // The framework disconnects the room itself on its way out: the job is ending (we did not ask, or the call
+    // would already be over).
+    case DisconnectReason.CLIENT_INITIATED:
+      return { type: 'JOB_SHUTDOWN' };
+    default:
+      return { type: 'ROOM_DISCONNECTED', deleted: false };
+  }
+}
+
+/**
+ * A session close we did not ask for. `user_initiated` / `job_shutdown` mean someone else called `session.close()`:
+ * in a job that is the framework's `finalizeSession`, i.e. the job is ending (server termination, drain timeout,
+ * entry crash). Anything else (an unrecoverable error, the linked participant leaving) is the session ending itself.
+ */
+export function sessionCloseEvent(reason: voice.ShutdownReason): CallEvent {
+  return reason === voice.CloseReason.USER_INITIATED || reason === voice.CloseReason.JOB_SHUTDOWN ? { type: 'JOB_SHUTDOWN' } : { type: 'SESSION_CLOSED' };
+}
+
+/** `DisconnectReason` by name, for logs, scenarios and the record (`ROOM_DELETED`, `CLIENT_INITIATED`, ...). */
+export function disconnectReasonName(reason: DisconnectReason | undefined): string {
+  return reason === undefined ? 'UNKNOWN_REASON' : (DisconnectReason[reason] ?? String(reason));
+}
