@@ -76,7 +76,11 @@ export class CallBridge {
     };
     const onClose = (ev: voice.CloseEvent) => {
       // A close we did not ask for still has to end the job; the framework closing it means the job is ending.
-      if (!this.closing) this.send(sessionCloseEvent(ev.reason));
+      if (!this.closing) {
+        const event = sessionCloseEvent(ev.reason);
+        if (event.type === 'JOB_SHUTDOWN') this.record({ type: 'jobShutdown' });
+        this.send(event);
+      }
       this.o.logger?.info({ reason: ev.reason }, 'agent session closed');
     };
     const onError = (ev: voice.ErrorEvent) => {

@@ -1,0 +1,198 @@
+/**
+ * Runs the framework's real worker (`test/support/worker/main.ts`: `cli.runApp` with `start`) as a child process
+ * against the emulator, which serves both the agent worker protocol and the server API on one 127.0.0.1 port. The
+ * worker's process pool forks real job processes running `roomlessAgent.ts`. Everything the worker and its job
+ * processes print (pino JSON logs and the harness's `{"harness": ...}` lines) is parsed as it arrives.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AgentConfigInput } from '../../../src/config/schema.js';
+import type { DispatchedJob } from '../../../src/emulator/agentDispatch.js';
+import { LiveKitApiEmulator, type EmulatorCall } from '../../../src/emulator/server.js';
+import type { SipEntry } from '../../../src/simulator/scenario.js';
+import type { HarnessScript } from './roomlessAgent.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const KEY = 'APIworkertest';
+export const SECRET = 'worker-emulator-secret-0123456789abcdef';
+
+/** One parsed stdout line: a pino log line (`msg`, `level`, `pid`) or a harness line (`harness`, `pid`). */
+export interface Line {
+  pid?: number;
+  msg?: string;
+  level?: number;
+  harness?: string;
+  [k: string]: unknown;
+}
+
+export interface WorkerOptions {
+  sip?: Record<string, SipEntry>;
+  config?: AgentConfigInput;
+  /** Extra environment for the worker (and, inherited, its job processes). */
+  env?: Record<string, string>;
+  logLevel?: 'debug' | 'info';
+}
+
+export interface WorkerRun {
+  emulator: LiveKitApiEmulator;
+  child: ChildProcess;
+  recordDir: string;
+  lines: Line[];
+  stderr: () => string;
+  /** The worker's exit. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first line (already seen or still to come) that matches. */
+  waitFor(match: (l: Line) => boolean, what: string, timeoutMs?: number): Promise<Line>;
+  /** Resolves with the first server API call that matches. */
+  waitForCall(match: (c: EmulatorCall) => boolean, what: string, timeoutMs?: number): Promise<EmulatorCall>;
+  /** Dispatches a job whose call plays `script`; resolves once its job process ran the entry (`started`). */
+  call(room: string, script: HarnessScript, metadata?: string): Promise<{ job: DispatchedJob; pid: number }>;
+  /** The session record of a call (one JSON object per line). */
+  record(room: string): { type: string; [k: string]: unknown }[];
+  /** The worker's health endpoint (`/worker`): what it believes is running. */
+  info(): Promise<{ active_jobs: number }>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+export async function startWorker(o: WorkerOptions = {}): Promise<WorkerRun> {
+  const emulator = new LiveKitApiEmulator({ apiKey: KEY, apiSecret: SECRET, sip: o.sip ?? {} });
+  const url = await emulator.start();
+  const recordDir = mkdtempSync(join(tmpdir(), 'worker-records-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/support/worker/main.ts'), 'start', '--log-level', o.logLevel ?? 'debug'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      LIVEKIT_URL: url,
+      LIVEKIT_API_KEY: KEY,
+      LIVEKIT_API_SECRET: SECRET,
+      OPENAI_API_KEY: '',
+      HARNESS_HTTP_PORT: String(port),
+      AGENT_RECORD_DIR: recordDir,
+      AGENT_CONFIG_JSON: JSON.stringify(o.config ?? {}),
+      ...o.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Line[] = [];
+  const waiters = new Set<() => void>();
+  let partial = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const text = partial + d.toString();
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    for (const p of parts) {
+      if (!p.startsWith('{')) continue;
+      try {
+        lines.push(JSON.parse(p) as Line);
+      } catch {
+        // a line cut by a concurrent writer: not ours to parse
+      }
+    }
+    for (const w of [...waiters]) w();
+  });
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+
+  const waitFor = (match: (l: Line) => boolean, what: string, timeoutMs = 60_000): Promise<Line> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = lines.find(match);
+        if (!hit) return false;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(hit);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n--- last lines ---\n${lines.slice(-15).map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}\n--- stderr ---\n${stderr.slice(-2000)}`));
+      }, timeoutMs);
+      if (!check()) waiters.add(check);
+    });
+
+  const waitForCall = (match: (c: EmulatorCall) => boolean, what: string, timeoutMs = 60_000): Promise<EmulatorCall> =>
+    new Promise((resolve, reject) => {
+      const hit = emulator.calls.find(match);
+      if (hit) return resolve(hit);
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; calls: ${emulator.calls.map((c) => c.method).join(', ')}`)), timeoutMs);
+      const on = (c: EmulatorCall) => {
+        if (!match(c)) return;
+        clearTimeout(timer);
+        emulator.off('call', on);
+        resolve(c);
+      };
+      emulator.on('call', on);
+    });
+
+  return {
+    emulator,
+    child,
+    recordDir,
+    lines,
+    stderr: () => stderr,
+    exited,
+    waitFor,
+    waitForCall,
+    async call(room, script, metadata) {
+      const job = await emulator.agents.dispatch({ room, roomMetadata: JSON.stringify(script), ...(metadata ? { metadata } : {}) }, 60_000);
+      const started = await waitFor((l) => (l.harness === 'started' || l.harness === 'entry') && l.job === job.job.id, `job ${job.job.id} to start`);
+      return { job, pid: started.pid! };
+    },
+    record(room) {
+      const file = readdirSync(recordDir).find((f) => f.startsWith(`${room}-`));
+      if (!file) throw new Error(`no session record for room ${room} in ${recordDir}`);
+      return readFileSync(join(recordDir, file), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
+    },
+    async info() {
+      const res = await fetch(`http://127.0.0.1:${port}/worker`);
+      return (await res.json()) as { active_jobs: number };
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        // Twice, as Ctrl-C twice: the framework's force exit; its job processes end with the IPC channel.
+        child.kill('SIGINT');
+        setTimeout(() => child.kill('SIGINT'), 200).unref();
+        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      await emulator.stop();
+    },
+  };
+}
+
+/** Whether a process is still alive (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `pid` is gone; resolves with how long that took (measured), or rejects after `timeoutMs`. */
+export async function exitOf(pid: number, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  while (alive(pid)) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`process ${pid} still alive after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return performance.now() - t0;
+}
+
+/** The framework's lines that mean a job process was killed or never finished. */
+export const KILL_LINES = [/unresponsive/i, /killing/i, /did not exit/i, /taking too much time/i, /did not acknowledge/i, /orphaned/i];

@@ -1,0 +1,166 @@
+/**
+ * The end of a call as it happens in production: the framework's unmodified worker (`cli.runApp`, `start`), its
+ * process pool and its job processes, connected to the emulator through LIVEKIT_URL over LiveKit's agent worker
+ * protocol. The job runs the production entry (`callEntry`) without a room (no SFU here; see roomlessAgent.ts).
+ * Every close below is started the way production starts it: the call itself, the server's JobTermination, the
+ * worker's SIGTERM, the entry throwing, rtc-node's Disconnected event with its DisconnectReason.
+ *
+ * Timing: nothing here asserts a wall-clock bound tighter than its design. "Exits" means the job process is gone,
+ * polled with a generous limit; the framework would otherwise keep a job that its own ctx.shutdown() ended alive
+ * forever (no kill timer applies), so exiting at all is the property. Budgets are checked on the report's own clock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ShutdownReport } from '../src/lifecycle/shutdown.js';
+import { exitOf, KILL_LINES, startWorker, type Line, type WorkerRun } from './support/worker/run.js';
+
+const RINGING = '+15550001111'; // rings 40 s, then answers: always still ringing when a test ends the call
+const SIP = { [RINGING]: { outcome: 'answered' as const, ringSeconds: 40 } };
+const EXIT_LIMIT_MS = 45_000; // below the framework's 60 s kill timer, far above the 5 s budget: only "never" fails
+
+const reportOf = async (w: WorkerRun, pid: number): Promise<ShutdownReport> =>
+  (await w.waitFor((l) => l.harness === 'report' && l.pid === pid, `the shutdown report of job process ${pid}`)).report as ShutdownReport;
+const logOf = (w: WorkerRun, pid: number) => w.lines.filter((l) => l.pid === pid && typeof l.msg === 'string').map((l) => l.msg!);
+const killLines = (lines: Line[]) => lines.filter((l) => typeof l.msg === 'string' && KILL_LINES.some((re) => re.test(l.msg!))).map((l) => l.msg);
+const types = (record: { type: string }[]) => record.map((r) => r.type);
+const callsTo = (w: WorkerRun, room: string, method: string) => w.emulator.calls.filter((c) => c.method === method && (c.request.room ?? c.request.roomName) === room);
+
+describe('the framework worker and job process, against the emulator', () => {
+  let w: WorkerRun;
+  beforeAll(async () => {
+    w = await startWorker({ sip: SIP });
+    await w.emulator.agents.worker(60_000);
+  }, 90_000);
+  afterAll(() => w?.stop(), 30_000);
+
+  it('registers over the worker protocol and reports its status', async () => {
+    const [worker] = w.emulator.agents.workers;
+    expect(worker!.id).toMatch(/^AW_/);
+    await w.waitFor((l) => l.msg === 'registered worker', 'the worker to log its registration');
+  });
+
+  it('a call that ends by itself: goodbye, close, ctx.shutdown, the framework sequence, the job process exits, the worker sees it', async () => {
+    const { pid, job } = await w.call('self-end', { endAfterMs: 300 });
+    const report = await reportOf(w, pid);
+    expect(report).toMatchObject({ reason: 'end_requested', withinBudget: true, leaked: [] });
+    await exitOf(pid, EXIT_LIMIT_MS);
+
+    // The framework's own order: our report (inside its shutdown callbacks) before the process ends.
+    const log = logOf(w, pid);
+    expect(log).toContain('Job process shutdown');
+    expect(log.indexOf('Job process shutdown')).toBeGreaterThan(log.indexOf('shutdown complete'));
+    const record = w.record('self-end');
+    expect(types(record)).toEqual(expect.arrayContaining(['goodbye', 'playoutEnd', 'sessionClose', 'shutdown', 'deleteRoom', 'shutdownReport']));
+    expect(record.filter((r) => r.type === 'shutdown')).toHaveLength(1);
+    expect(record.at(-1)).toMatchObject({ type: 'shutdownReport', reason: 'end_requested' });
+    expect(callsTo(w, 'self-end', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
+    await expect.poll(async () => (await w.info()).active_jobs, { timeout: 10_000 }).toBe(0);
+    expect(job.job.id).toMatch(/^AJ_/);
+  }, 120_000);
+
+  it('the server terminates the job mid-dial: the dial is cancelled explicitly, the room deleted, one shutdown, the record complete', async () => {
+    const { pid, job } = await w.call('terminated', { dial: RINGING });
+    await w.waitFor((l) => l.pid === pid && l.msg === 'dial started', 'the dial to start');
+    w.emulator.agents.terminate(job.job.id);
+
+    const report = await reportOf(w, pid);
+    expect(report).toMatchObject({ reason: 'job_shutdown', withinBudget: true });
+    await exitOf(pid, EXIT_LIMIT_MS);
+    // Explicitly: the SIP participant removed (the ringing call ends 487), not left ringing into an empty room.
+    expect(callsTo(w, 'terminated', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
+    expect(callsTo(w, 'terminated', 'livekit.SIP/CreateSIPParticipant').map((c) => c.status)).toEqual([499]);
+    expect(callsTo(w, 'terminated', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
+    const record = w.record('terminated');
+    expect(types(record)).toEqual(expect.arrayContaining(['dialStart', 'jobShutdown', 'dialCancel', 'dialEnd', 'sessionClose', 'shutdown', 'deleteRoom']));
+    expect(types(record)).not.toContain('goodbye');
+    expect(record.find((r) => r.type === 'dialEnd')).toMatchObject({ outcome: 'cancelled' });
+    expect(record.filter((r) => r.type === 'shutdown')).toEqual([expect.objectContaining({ reason: 'job_shutdown' })]);
+    expect(record.at(-1)).toMatchObject({ type: 'shutdownReport', reason: 'job_shutdown' });
+    expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
+  }, 120_000);
+
+  it('the connection is lost mid-dial (DisconnectReason.SIGNAL_CLOSE): not a deletion; the dial cancelled, closeAction still runs', async () => {
+    const { pid } = await w.call('network-lost', { dial: RINGING, disconnect: { afterMs: 500, reason: 'SIGNAL_CLOSE' } });
+    const report = await reportOf(w, pid);
+    expect(report.reason).toBe('disconnected');
+    await exitOf(pid, EXIT_LIMIT_MS);
+    expect(callsTo(w, 'network-lost', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
+    expect(callsTo(w, 'network-lost', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
+    const record = w.record('network-lost');
+    expect(record.find((r) => r.type === 'disconnect')).toMatchObject({ reason: 'SIGNAL_CLOSE' });
+    expect(record.find((r) => r.type === 'dialEnd')).toMatchObject({ outcome: 'cancelled' });
+    expect(types(record)).not.toContain('roomDeleted');
+  }, 120_000);
+
+  it('the room is deleted mid-dial (DisconnectReason.ROOM_DELETED): nothing left to cancel or delete', async () => {
+    const { pid } = await w.call('deleted', { dial: RINGING, disconnect: { afterMs: 500, reason: 'ROOM_DELETED' } });
+    expect((await reportOf(w, pid)).reason).toBe('room_deleted');
+    await exitOf(pid, EXIT_LIMIT_MS);
+    expect(callsTo(w, 'deleted', 'livekit.RoomService/RemoveParticipant')).toHaveLength(0);
+    expect(callsTo(w, 'deleted', 'livekit.RoomService/DeleteRoom')).toHaveLength(0);
+    expect(types(w.record('deleted'))).toContain('roomDeleted');
+  }, 120_000);
+
+  it('a stuck shutdown callback and 20 stuck tasks: the job still exits, named in the report, and the framework never has to kill it', async () => {
+    const { pid } = await w.call('stuck', { endAfterMs: 200, callbacks: ['hangs'], tasks: { count: 20, honourAbort: false } });
+    const report = await reportOf(w, pid);
+    expect(report.withinBudget).toBe(true);
+    expect(report.durationMs).toBeLessThanOrEqual(report.budgetMs);
+    expect(report.leaked).toHaveLength(20);
+    expect(report.callbacks.find((c) => c.name === 'hangs-callback-0')).toMatchObject({ outcome: 'timeout' });
+    await exitOf(pid, EXIT_LIMIT_MS);
+    expect(logOf(w, pid)).toContain('Job process shutdown');
+    expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
+  }, 120_000);
+
+  it('the entry throws after the call started: the framework closes the job and the call ends through the same close', async () => {
+    const { pid } = await w.call('crashed', { dial: RINGING, throws: 'after' });
+    const report = await reportOf(w, pid);
+    expect(report.reason).toBe('job_shutdown');
+    await exitOf(pid, EXIT_LIMIT_MS);
+    expect(callsTo(w, 'crashed', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
+    expect(callsTo(w, 'crashed', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
+  }, 120_000);
+
+  it('the entry throws before the call started: the job process still exits cleanly', async () => {
+    const { pid } = await w.call('crashed-early', { throws: 'before' });
+    await exitOf(pid, EXIT_LIMIT_MS);
+    expect(logOf(w, pid)).toContain('Job process shutdown');
+    expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
+  }, 120_000);
+
+  it('an unwritable record.dir is a warning: the call goes on and ends normally', async () => {
+    const { pid } = await w.call('no-record', { endAfterMs: 200 }, JSON.stringify({ record: { dir: '/etc/passwd/records' } }));
+    expect((await reportOf(w, pid)).reason).toBe('end_requested');
+    await exitOf(pid, EXIT_LIMIT_MS);
+    expect(w.lines.some((l) => l.pid === pid && l.msg === 'session record write failed')).toBe(true);
+  }, 120_000);
+});
+
+describe('worker SIGTERM (a deploy or scale-down): the framework drains', () => {
+  it('the running call goes on to its natural end (SIGTERM reaching its job process too), then the worker exits', async () => {
+    const w = await startWorker();
+    try {
+      const { pid } = await w.call('draining', { endAfterMs: 6000 });
+      // The framework's drain (1.9.0) throws "runner not started" and closes every running job instead of waiting
+      // when its pool holds a process that is still waiting to start (the pool replaces the one this job took).
+      // Production hits that window right after a job is assigned; here, SIGTERM comes once the pool is warm again:
+      // the two idle processes of production mode, plus the one this job runs in.
+      await expect.poll(() => w.lines.filter((l) => l.harness === 'prewarmed').length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+      await new Promise((r) => setTimeout(r, 500));
+      // A process-group SIGTERM: the worker and the job process both get it.
+      w.child.kill('SIGTERM');
+      process.kill(pid, 'SIGTERM');
+      await w.waitFor((l) => l.msg === 'draining worker', 'the worker to drain');
+      const report = await reportOf(w, pid);
+      expect(report.reason).toBe('end_requested'); // the call ended as it would have, not by the signal
+      const record = w.record('draining');
+      expect(types(record)).toContain('sigterm');
+      expect(types(record).indexOf('sigterm')).toBeLessThan(types(record).indexOf('goodbye'));
+      const { code } = await w.exited;
+      expect(code).toBe(143); // the framework CLI's exit after a drained SIGTERM
+      expect(w.lines.some((l) => l.msg === 'worker closed due to SIGTERM.')).toBe(true);
+    } finally {
+      await w.stop();
+    }
+  }, 120_000);
+});
