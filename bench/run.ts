@@ -2,7 +2,6 @@
  * `npm run bench [-- --quick]`: measured figures, side by side with baselines, as ratios (these machines are noisy).
  * Prints a table and writes bench/results.json. Not part of `npm test`: numbers never gate a test.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -19,67 +18,22 @@ import { machineWithCommands } from '../src/commands.js';
 import { runModel } from '../src/simulator/runModel.js';
 import { parseScenario } from '../src/simulator/scenario.js';
 import { switchBaseline } from './switchBaseline.js';
+import { coldStartBench, shutdownBench, type ShutdownCase } from './worker.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const QUICK = values.quick;
-/** The framework's default shutdownProcessTimeout: where the worker would SIGKILL a job that has not exited. */
-const FRAMEWORK_KILL_MS = 60_000;
-/** How long a baseline run is watched before it is declared stuck (it would then run into the worker's kill). */
-const OBSERVE_MS = QUICK ? 8_000 : FRAMEWORK_KILL_MS;
+/**
+ * How long a call whose close does not finish is watched. The framework never ends such a job by itself (after its
+ * own ctx.shutdown() no kill timer applies); the full run watches as long as the worker's kill timer would be, had
+ * the worker started the close (shutdownProcessTimeout, 60 s).
+ */
+const WINDOW_MS = QUICK ? 8_000 : 60_000;
 
-interface Line {
-  event: string;
-  at: number;
-}
-
-function child(script: string, opts: unknown, observeMs: number): Promise<{ shutdownMs: number | null }> {
-  return new Promise((resolve) => {
-    const p = spawn(TSX, [join(ROOT, script), JSON.stringify(opts)], { cwd: ROOT });
-    let buffered = '';
-    const lines: Line[] = [];
-    let triggeredAt: number | null = null;
-    let watchdog: NodeJS.Timeout | null = null;
-    p.stdout.on('data', (d: Buffer) => {
-      // Only complete lines are parsed; a chunk may end mid-line.
-      buffered += d.toString();
-      const complete = buffered.split('\n');
-      buffered = complete.pop()!;
-      for (const l of complete.filter(Boolean).map((x) => JSON.parse(x) as Line)) {
-        lines.push(l);
-        // Measured from the close trigger (end request) in both: goodbye, session close, callbacks, tasks.
-        if (l.event === 'closeTrigger' && triggeredAt === null) {
-          triggeredAt = l.at;
-          watchdog = setTimeout(() => p.kill('SIGKILL'), observeMs);
-        }
-      }
-    });
-    p.on('exit', () => {
-      if (watchdog) clearTimeout(watchdog);
-      const done = lines.find((l) => l.event === 'callbacksDone');
-      resolve({ shutdownMs: done && triggeredAt !== null ? done.at - triggeredAt : null });
-    });
-  });
-}
-
-async function shutdownBench() {
-  const cases = [
-    { case: 'cooperative', tasks: { count: 20, honourAbort: true }, callbacks: ['ok'] as ('ok' | 'hangs')[] },
-    { case: 'stuck-tasks', tasks: { count: 20, honourAbort: false }, callbacks: ['ok'] as ('ok' | 'hangs')[] },
-    { case: 'stuck-callback', tasks: { count: 20, honourAbort: true }, callbacks: ['hangs'] as ('ok' | 'hangs')[] },
-  ];
-  const rows = [];
-  for (const c of cases) {
-    const ours = await child('src/lifecycle/fakeJob.ts', { exit: 'framework', end: { afterMs: 200 }, tasks: c.tasks, callbacks: c.callbacks }, FRAMEWORK_KILL_MS);
-    const base = await child('bench/idleExample.ts', { tasks: c.tasks, callbacks: c.callbacks, endAfterMs: 200 }, OBSERVE_MS);
-    const oursMs = ours.shutdownMs ?? FRAMEWORK_KILL_MS;
-    const baselineCapped = base.shutdownMs === null;
-    const baselineMs = base.shutdownMs ?? FRAMEWORK_KILL_MS;
-    rows.push({ case: c.case, oursMs: round(oursMs), baselineMs: round(baselineMs), ratio: round(baselineMs / Math.max(oursMs, 0.001)), baselineCapped });
-  }
-  return rows;
-}
+const SHUTDOWN_CASES: ShutdownCase[] = [
+  { case: 'cooperative', tasks: { count: 20, honourAbort: true }, callbacks: ['ok'] },
+  { case: 'stuck-tasks', tasks: { count: 20, honourAbort: false }, callbacks: ['ok'] },
+  { case: 'stuck-callback', tasks: { count: 20, honourAbort: true }, callbacks: ['hangs'] },
+];
 
 /** Away → check-in → goodbye against schedule on a real clock, with a Silero VAD stream busy in the same process. */
 async function timerBench() {
@@ -171,13 +125,15 @@ const round = (x: number) => Math.round(x * 100) / 100;
 async function main() {
   initializeLogger({ pretty: false, level: 'error' });
   const started = performance.now();
-  const shutdown = await shutdownBench();
+  const shutdown = await shutdownBench(SHUTDOWN_CASES, WINDOW_MS);
+  const coldStart = await coldStartBench(QUICK ? 5 : 9);
   const timer = await timerBench();
   const { simulation, graph } = simulationBench();
   const machine = machineBench();
   const results = {
     machine: { ...machine },
     shutdown,
+    coldStart,
     timer,
     simulation,
     graph,
@@ -185,6 +141,7 @@ async function main() {
   };
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.table(shutdown);
+  console.table({ coldStart: { coldStartMs: coldStart.coldStartMs, samples: coldStart.samples.length } });
   console.table({ timer, simulation, graph, machine });
   console.log(`wrote bench/results.json in ${results.meta.wallSeconds} s`);
   process.exit(0); // the Silero inference session keeps native handles open

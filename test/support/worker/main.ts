@@ -1,6 +1,6 @@
 /**
  * The worker process of the worker tests: the framework's own CLI (`cli.runApp`, run with `start`) with the same
- * `ServerOptions` as `npm start` (src/agent/server.ts), forking `roomlessAgent.ts`. The health server's port comes
+ * `ServerOptions` as `npm start` (src/agent/server.ts), forking `roomlessAgent.ts` (or HARNESS_AGENT). The health server's port comes
  * from HARNESS_HTTP_PORT so tests never collide on the production default (8081).
  */
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,9 @@ import { cli } from '@livekit/agents';
 import { workerOptions } from '../../../src/agent/server.js';
 import { loadRuntimeConfig } from '../../../src/config/runtime.js';
 
-const options = workerOptions(fileURLToPath(new URL('./roomlessAgent.ts', import.meta.url)), await loadRuntimeConfig());
+// HARNESS_AGENT: another agent file for the same worker (the benchmark's idle-example baseline).
+const agent = process.env.HARNESS_AGENT || fileURLToPath(new URL('./roomlessAgent.ts', import.meta.url));
+const options = workerOptions(agent, await loadRuntimeConfig());
 options.port = Number(process.env.HARNESS_HTTP_PORT);
 if (process.env.HARNESS_IDLE_PROCESSES) options.numIdleProcesses = Number(process.env.HARNESS_IDLE_PROCESSES);
 cli.runApp(options);

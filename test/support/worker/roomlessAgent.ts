@@ -63,7 +63,12 @@ export default defineAgent({
       );
     }
     if (script.dial) call.bridge.requestDial(script.dial);
-    if (script.endAfterMs !== undefined) setTimeout(() => call.bridge.send({ type: 'END_REQUESTED', source: 'backend' }), script.endAfterMs);
+    if (script.endAfterMs !== undefined) {
+      setTimeout(() => {
+        emit('closeTrigger');
+        call.bridge.send({ type: 'END_REQUESTED', source: 'backend' });
+      }, script.endAfterMs);
+    }
     if (script.disconnect) {
       const reason = DisconnectReason[script.disconnect.reason];
       // Emitted on the job's own Room: the framework's listener (which closes the job) and ours both hear it.

@@ -34,6 +34,8 @@ export interface WorkerOptions {
   /** Extra environment for the worker (and, inherited, its job processes). */
   env?: Record<string, string>;
   logLevel?: 'debug' | 'info';
+  /** The agent file the worker forks (default: roomlessAgent.ts). */
+  agent?: string;
 }
 
 export interface WorkerRun {
@@ -81,6 +83,7 @@ export async function startWorker(o: WorkerOptions = {}): Promise<WorkerRun> {
       HARNESS_HTTP_PORT: String(port),
       AGENT_RECORD_DIR: recordDir,
       AGENT_CONFIG_JSON: JSON.stringify(o.config ?? {}),
+      HARNESS_AGENT: o.agent ?? '',
       ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -169,6 +172,9 @@ export async function startWorker(o: WorkerOptions = {}): Promise<WorkerRun> {
         await exited;
         clearTimeout(killer);
       }
+      // A job process whose event loop is blocked outlives its worker (its orphan timer never fires): end it here,
+      // or it would load the machine for every test after this one.
+      for (const pid of new Set(lines.map((l) => l.pid))) if (pid !== undefined && pid !== child.pid && alive(pid)) process.kill(pid, 'SIGKILL');
       await emulator.stop();
     },
   };
