@@ -1,7 +1,8 @@
 /**
  * Secrets never reach logs or session records. Every entry point runs here with real-looking secrets in its
  * environment (LIVEKIT_API_SECRET, OPENAI_API_KEY): the backend end-session CLI (with a right and a wrong secret), the
- * agent-mode simulator writing a session record, the fake-job lifecycle with a record, and local mode. Everything
+ * agent-mode simulator writing a session record, a call through the framework's real worker and job process (the
+ * production entry, debug logs on) with a record, and local mode. Everything
  * they write (stdout, stderr, record files) is captured and searched for the secrets and for any JWT.
  */
 import { execFile } from 'node:child_process';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
+import { exitOf, SECRET as WORKER_SECRET, startWorker } from './support/worker/run.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -30,23 +32,36 @@ const run = (args: string[], env: Record<string, string> = {}, input?: string) =
     if (input !== undefined) child.stdin?.end(input);
   });
 
+/** A call through the framework's real worker and job process (the production entry), debug logs on, to its end. */
+async function workerCall(): Promise<void> {
+  const w = await startWorker({ logLevel: 'debug', env: { OPENAI_API_KEY: OPENAI_KEY }, sip: { '+15550001111': { outcome: 'answered', ringSeconds: 0.5 } } });
+  try {
+    const { pid } = await w.call('secret-room', { dial: '+15550001111', endAfterMs: 1500 });
+    await w.waitFor((l) => l.harness === 'report' && l.pid === pid, 'the call to end');
+    await exitOf(pid, 45_000);
+  } finally {
+    await w.stop();
+    captured.push({ source: 'worker and job process output', text: `${w.lines.map((l) => JSON.stringify(l)).join('\n')}\n${w.stderr()}` });
+    captured.push(...records(w.recordDir));
+  }
+}
+
 const records = (dir: string) => readdirSync(dir).map((f) => ({ source: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
 
 beforeAll(async () => {
   emulator = new LiveKitApiEmulator({ apiKey: 'APIsecrettest', apiSecret: LIVEKIT_SECRET });
   url = await emulator.start();
   const simDir = mkdtempSync(join(tmpdir(), 'secret-sim-'));
-  const jobDir = mkdtempSync(join(tmpdir(), 'secret-job-'));
   const lk = { LIVEKIT_URL: url, LIVEKIT_API_KEY: 'APIsecrettest' };
   await Promise.all([
     run(['src/cli/endSession.ts', '--room', 'r1'], lk),
     run(['src/cli/endSession.ts', '--room', 'r2'], { ...lk, LIVEKIT_API_SECRET: `${LIVEKIT_SECRET}-wrong` }),
     run(['src/cli/simulate.ts', 'scenarios/04-dial-guard.json', '--mode', 'agent', '--time-scale', '0.05', '--record-dir', simDir, '--json']),
-    run(['src/lifecycle/fakeJob.ts', JSON.stringify({ exit: 'natural', end: { afterMs: 200 }, dial: '+15550001111', recordDir: jobDir })]),
+    workerCall(),
   ]);
   // Local mode without the OpenAI key (it would try to reach OpenAI), still with the LiveKit secret in its env.
   await run(['src/agent/main.ts', 'local'], { OPENAI_API_KEY: '' }, '');
-  captured.push(...records(simDir), ...records(jobDir));
+  captured.push(...records(simDir));
 }, 120_000);
 
 afterAll(() => emulator.stop());
@@ -59,7 +74,9 @@ describe('secrets in output', () => {
   });
 
   it('no LIVEKIT_API_SECRET, OPENAI_API_KEY or token anywhere', () => {
-    const leaks = captured.filter((c) => c.text.includes(LIVEKIT_SECRET) || c.text.includes(OPENAI_KEY) || JWT.test(c.text)).map((c) => c.source);
+    const leaks = captured
+      .filter((c) => c.text.includes(LIVEKIT_SECRET) || c.text.includes(WORKER_SECRET) || c.text.includes(OPENAI_KEY) || JWT.test(c.text))
+      .map((c) => c.source);
     expect(leaks).toEqual([]);
   });
 });

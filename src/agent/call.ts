@@ -1,7 +1,7 @@
 /**
  * One call, wired: the machine (through the CallBridge), the dialer, the room service, the task registry and the
- * bounded shutdown, the session record, room events, the end-session RPC and SIGTERM. `agent.ts`'s entry calls it
- * with a LiveKit room; the fake-job lifecycle test and the benchmark call it with a fake-job JobContext and no room.
+ * bounded shutdown, the session record, room events, the end-session RPC and SIGTERM. `agent.ts`'s entry calls it,
+ * in the framework's job process; the worker tests and the benchmark run that same entry without a room.
  */
 import { voice, type JobContext } from '@livekit/agents';
 import { RoomEvent, TrackSource, type DisconnectReason, type RemoteParticipant } from '@livekit/rtc-node';
