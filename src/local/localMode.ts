@@ -1,8 +1,9 @@
 /**
  * Local mode (`npm start` without LiveKit credentials): the real AgentSession, the real machine and the embedded
  * LiveKit API emulator, in the terminal. Typed lines are the user's speech (delivered as LiveKit's own final
- * transcripts), silence makes the user go away; `/dial +1...`, `/hangup`, `/end`. When stdin is not a terminal it
- * plays the built-in demo and exits 0 after its summary.
+ * transcripts), silence makes the user go away; `/dial +1...`, `/hangup`, `/end`. What the agent says (replies,
+ * check-ins, goodbye) is printed as it is spoken, as `agent: ...` lines in the timeline. When stdin is not a terminal
+ * it plays the built-in demo and exits 0 after its summary.
  */
 import { createInterface } from 'node:readline';
 import { initializeLogger, voice } from '@livekit/agents';
@@ -27,6 +28,32 @@ const DEMO: { at: number; line: string }[] = [
   { at: 1.5, line: '/dial +19005550100' },
   { at: 2.0, line: '/dial +15550001111' },
 ];
+
+/**
+ * The line local mode prints for what the agent said: its words, marked as the agent's, on the timeline's clock
+ * (`    6.278s  agent: Are you still there?`). One line, whatever line breaks the model put in.
+ */
+export function agentLine(t: number, text: string, interrupted = false): string {
+  const words = text.replace(/\s*\n\s*/g, ' ').trim();
+  return `${t.toFixed(3).padStart(9)}s  agent: ${words}${interrupted ? ' (interrupted)' : ''}`;
+}
+
+/**
+ * Shows the agent's words as it speaks them. Local mode has no audio output: a speech is "spoken" when the session
+ * adds the assistant's message to the conversation (`conversation_item_added`, the framework's event for every
+ * reply, `say()` and generated check-in, with the text actually played when it was interrupted). The user's own
+ * messages are left to the timeline's `transcript` lines.
+ */
+export function showAgentSpeech(session: voice.AgentSession, print: (line: string) => void, now: () => number): () => void {
+  const onItem = (ev: voice.ConversationItemAddedEvent) => {
+    const item = ev.item;
+    if (item.type !== 'message' || item.role !== 'assistant') return;
+    const text = item.textContent?.trim();
+    if (text) print(agentLine(now(), text, item.interrupted));
+  };
+  session.on(voice.AgentSessionEventTypes.ConversationItemAdded, onItem);
+  return () => void session.off(voice.AgentSessionEventTypes.ConversationItemAdded, onItem);
+}
 
 export interface LocalModeIO {
   input: NodeJS.ReadableStream;
@@ -83,6 +110,7 @@ export async function runLocalMode(
   say(io.interactive ? 'Type to speak, stay quiet to go away. Commands: /dial +15550001111, /hangup, /end.' : 'stdin is not a terminal: playing the built-in demo.');
   say('');
 
+  showAgentSpeech(session, say, () => (performance.now() - t0) / 1000);
   bridge.start();
   await session.start({ agent: new voice.Agent({ instructions: config.models.instructions, tools: callTools(bridge) }) });
 
