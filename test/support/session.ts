@@ -26,6 +26,8 @@ export async function startAgentCall(
     secret?: string;
     /** Builds the session instead of the default text session (e.g. one with a real VAD and audio input). */
     session?: (userAwayTimeout: number) => voice.AgentSession;
+    /** Builds the agent the session starts with (e.g. one with the call's tools, as production does); default: none. */
+    agent?: (bridge: CallBridge) => voice.Agent;
   } = {},
 ) {
   const resolved = defineConfig(config);
@@ -54,7 +56,7 @@ export async function startAgentCall(
     onTimeline: (e) => timeline.push({ ...e, t: (performance.now() - t0) / 1000 }),
     logger,
   }).start();
-  await session.start({ agent: new voice.Agent({ instructions: 'You are a test agent.' }) });
+  await session.start({ agent: opts.agent ? opts.agent(bridge) : new voice.Agent({ instructions: 'You are a test agent.' }) });
   return {
     session,
     bridge,
