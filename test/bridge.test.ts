@@ -68,9 +68,18 @@ describe('bridge: a real AgentSession drives the machine', () => {
 
   // The tools (add_participant, end_call) run through the framework's session.run in test/tools-api.test.ts.
 
-  it('a session closed by the framework itself still ends the job', async () => {
+  it("a session closed by someone else (the framework's finalizeSession: the job is ending) ends the call as job_shutdown", async () => {
     call = await startAgentCall({ ...quick, presence: { userAwayTimeout: 30 } });
     await call.session.close();
+    expect(await call.bridge.ended).toBe('job_shutdown');
+    expect(call.shutdowns).toEqual(['job_shutdown']);
+    expect(call.types()).toContain('jobShutdown');
+    expect(call.types()).not.toContain('goodbye');
+  });
+
+  it('a session that closes itself on an unrecoverable error still ends the job (session_closed)', async () => {
+    call = await startAgentCall({ ...quick, presence: { userAwayTimeout: 30 } });
+    call.session.emit(voice.AgentSessionEventTypes.Close, voice.createCloseEvent(voice.CloseReason.ERROR));
     expect(await call.bridge.ended).toBe('session_closed');
     expect(call.shutdowns).toEqual(['session_closed']);
   });
