@@ -36,6 +36,8 @@ interface Case {
   check?: (r: AgentRunResult) => void;
 }
 
+/** 29 words: 11.6 s at the model's 2.5 words per second. */
+const LONG_GOODBYE = 'It seems you have stepped away from the call for a while now, so I will end it here. Thank you for calling and have a good day. Goodbye!';
 const dialEnd = (r: AgentRunResult) => r.timeline.find((e) => e.type === 'dialEnd') as { outcome: string; sipStatus?: number } | undefined;
 
 export const FAULTS: Case[] = [
@@ -75,12 +77,46 @@ export const FAULTS: Case[] = [
   { name: 'a shutdown callback that never returns', scenario: join(DIR, '13-fatal-error-leave.json'), faults: { callbacks: ['hangs'] }, reason: 'error', check: (r) => expect(r.shutdown!.callbacks.find((c) => c.name === 'hangs-callback-0')).toMatchObject({ outcome: 'timeout' }) },
   { name: 'room deleted mid-dial', scenario: join(DIR, '09-room-deleted-mid-dial.json'), reason: 'room_deleted' },
   { name: 'caller hang-up mid-dial', scenario: join(DIR, '07-caller-hangs-up-mid-dial.json'), reason: 'caller_left' },
+  // SIGTERM reaching the job process drains the call only with shutdown.onSigterm 'drain' (06 and the next case set it).
   { name: 'SIGTERM mid-dial', scenario: join(DIR, '06-settle-timeout.json'), reason: 'drain' },
   {
     name: 'SIGTERM during the goodbye',
-    scenario: { name: 'sigterm in goodbye', config: { ...quick, checkIn: { ...quick.checkIn, mode: 'fixed' } }, steps: [{ at: 13, sigterm: true }], until: 60 },
+    // An 11.6 s goodbye from t=10.6 (check-in at 5 for 1.6 s, then 4 s): a SIGTERM at 15 lands well inside it, even
+    // on a busy machine's scaled clock.
+    scenario: {
+      name: 'sigterm in goodbye',
+      config: { ...quick, checkIn: { ...quick.checkIn, mode: 'fixed' }, goodbye: { message: LONG_GOODBYE, maxSeconds: 15 }, shutdown: { onSigterm: 'drain' } },
+      steps: [{ at: 15, sigterm: true }],
+      until: 60,
+    },
     reason: 'user_unresponsive',
-    check: (r) => expect(r.timeline.filter((e) => e.type === 'goodbye')).toHaveLength(1),
+    check: (r) => {
+      const goodbye = r.timeline.filter((e) => e.type === 'goodbye' || e.type === 'sigterm' || (e.type === 'playoutEnd' && e.prompt === 'goodbye'));
+      expect(goodbye.map((e) => e.type)).toEqual(['goodbye', 'sigterm', 'playoutEnd']);
+      expect(r.timeline.filter((e) => e.type === 'goodbye')).toHaveLength(1);
+    },
+  },
+  {
+    name: 'SIGTERM with the default config: the call goes on',
+    scenario: { name: 'sigterm continues', config: { ...quick, checkIn: { ...quick.checkIn, mode: 'fixed' } }, steps: [{ at: 1, sigterm: true }], until: 60 },
+    reason: 'user_unresponsive',
+    check: (r) => {
+      // The call ends as it would have without the SIGTERM (not as `drain`): its check-in, then the goodbye.
+      const order = r.timeline.filter((e) => ['sigterm', 'checkIn', 'goodbye'].includes(e.type)).map((e) => e.type);
+      expect(order).toEqual(['sigterm', 'checkIn', 'goodbye']);
+    },
+  },
+  {
+    name: 'the server ends the job mid-dial (the framework closes the session)',
+    scenario: join(DIR, '16-job-shutdown-mid-dial.json'),
+    reason: 'job_shutdown',
+    check: (r) => expect(r.timeline.filter((e) => ['jobShutdown', 'dialCancel', 'goodbye'].includes(e.type)).map((e) => e.type)).toEqual(['jobShutdown', 'dialCancel']),
+  },
+  {
+    name: 'connection lost mid-dial',
+    scenario: join(DIR, '17-network-lost-mid-dial.json'),
+    reason: 'disconnected',
+    check: (r) => expect(r.timeline.filter((e) => ['disconnect', 'dialCancel', 'goodbye', 'deleteRoom'].includes(e.type)).map((e) => e.type)).toEqual(['disconnect', 'dialCancel', 'deleteRoom']),
   },
   { name: 'duplicate and out-of-order events', scenario: join(DIR, '04-dial-guard.json'), faults: { duplicateEvents: true }, reason: 'user_unresponsive' },
   { name: 'events after shutdown', scenario: join(DIR, '13-fatal-error-leave.json'), faults: { eventsAfterShutdown: true }, reason: 'error' },

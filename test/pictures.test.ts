@@ -97,6 +97,8 @@ describe('the call timeline in Chromium (npm run simulate -- <scenario> --html o
     runs.tool = scenario('03-tool-pauses-presence.json');
     runs.cancel = scenario('07-caller-hangs-up-mid-dial.json');
     runs.refusals = scenario('10-dial-refusals.json');
+    runs.jobShutdown = scenario('16-job-shutdown-mid-dial.json');
+    runs.disconnect = scenario('17-network-lost-mid-dial.json');
     html = timelineHtml(Object.values(runs).map((r) => ({ name: r.scenario.name, mode: 'model', timeline: r.timeline, summary: r.summary })));
     browser = await launchChromium();
     ({ page, requests } = await offlinePage(browser, html, { width: 1280, height: 900 }));
@@ -172,7 +174,7 @@ describe('the call timeline in Chromium (npm run simulate -- <scenario> --html o
         if (e.type === 'holdCaller') expect(spanAt('hold', e.t), what).toBeDefined();
         if (e.type === 'toolStart') expect(spanAt('tool', e.t), what).toBeDefined();
         if (e.type === 'userState') expect(spanAt('userState', e.t)?.cls, what).toContain(`v-${e.state}`);
-        for (const kind of ['transcript', 'dialRequest', 'dialRefused', 'dialCancel', 'callerHangup', 'sessionClose', 'shutdown', 'deleteRoom'] as const)
+        for (const kind of ['transcript', 'dialRequest', 'dialRefused', 'dialCancel', 'callerHangup', 'roomDeleted', 'jobShutdown', 'disconnect', 'sessionClose', 'shutdown', 'deleteRoom'] as const)
           if (e.type === kind) expect(markAt(kind, e.t), what).toBeDefined();
       }
     }
@@ -194,6 +196,19 @@ describe('the call timeline in Chromium (npm run simulate -- <scenario> --html o
     const cancel = await drawn(page, runs.cancel!.scenario.name);
     expect(cancel.labels).toContainEqual({ lane: 'close', text: 'caller hung up · close: caller_left' });
     expect(cancel.spans.find((s) => s.kind === 'dial')?.cls).toContain('o-cancelled');
+  });
+
+  it('shows a framework close and a lost connection as close marks, the dial cancelled at that instant', async () => {
+    const job = await drawn(page, runs.jobShutdown!.scenario.name);
+    expect(job.marks.filter((m) => m.lane === 'close').map((m) => [m.kind, m.t])).toEqual([['jobShutdown', 10], ['sessionClose', 10]]);
+    expect(job.labels).toContainEqual({ lane: 'close', text: 'job shutdown (framework) · close: job_shutdown' });
+    expect(job.marks.find((m) => m.kind === 'dialCancel')?.t).toBe(10);
+    expect(job.spans.find((s) => s.kind === 'dial')).toMatchObject({ t0: 3, t1: 10, cls: expect.stringContaining('o-cancelled') });
+    const lost = await drawn(page, runs.disconnect!.scenario.name);
+    expect(lost.marks.filter((m) => m.lane === 'close').map((m) => [m.kind, m.t])).toEqual([['disconnect', 10], ['sessionClose', 10]]);
+    expect(lost.labels).toContainEqual({ lane: 'close', text: 'disconnected (SIGNAL_CLOSE) · close: disconnected' });
+    // Only the agent's connection ended: the agent still deletes the room (closeAction).
+    expect(lost.marks.filter((m) => m.lane === 'shutdown').map((m) => m.kind)).toEqual(['shutdown', 'deleteRoom']);
   });
 
   it('shows the tool run pausing presence', async () => {

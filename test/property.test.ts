@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineConfig } from '../src/config/load.js';
 import { runModel } from '../src/simulator/runModel.js';
+import type { TimelineEvent } from '../src/simulator/timeline.js';
 import { parseScenario, SIP_OUTCOMES, type ScenarioInput } from '../src/simulator/scenario.js';
 
 const NUMBERS = ['+15550001111', '+15550002222', '+19005550100', 'not-a-number'];
@@ -28,9 +29,15 @@ const exitStep = fc.oneof(
   fc.record({ at: time, sigterm: fc.constant(true as const) }),
   fc.record({ at: time, error: fc.constant('provider failed') }),
 );
+// The exits added since (the framework ending the job, the connection lost) and the SIGTERM mode are derived from
+// values already drawn, not drawn themselves: the seed keeps exploring the same calls as before. A room deletion
+// becomes a job shutdown or a lost connection at two of three times; a SIGTERM drains or changes nothing.
+type StepInput = NonNullable<ScenarioInput['steps']>[number];
+const laterExit = (s: StepInput): StepInput =>
+  s.roomDeleted ? [s, { at: s.at, jobShutdown: true as const }, { at: s.at, disconnect: 'network' as const }][Math.round(s.at * 1000) % 3]! : s;
 const steps = fc
   .tuple(fc.array(bodyStep, { maxLength: 14 }), fc.array(exitStep, { maxLength: 2 }))
-  .map(([body, exits]) => [...body, ...exits]);
+  .map(([body, exits]) => [...body, ...exits.map(laterExit)]);
 
 const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
   name: fc.constant('random call'),
@@ -52,27 +59,77 @@ const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
   }),
   steps,
   until: fc.constant(400),
-});
+}).map((input) => ({
+  ...input,
+  config: { ...input.config, shutdown: { onSigterm: (input.config as { dial: { settleTimeout: number } }).dial.settleTimeout % 2 ? ('drain' as const) : ('continue' as const) } },
+}));
 
 describe('random calls through the simulator', () => {
   it(`break no invariant (${RUNS} runs, seed ${SEED})`, () => {
     let shutdowns = 0;
     let dials = 0;
     let checkInsAndDials = 0;
+    let agentGoneMidDial = 0;
     fc.assert(
       fc.property(scenario, (input) => {
         const result = runModel(parseScenario(input), base);
         if (result.summary.shutdownReason) shutdowns++;
         dials += result.summary.dials;
         if (result.summary.dials > 0 && result.summary.checkIns > 0) checkInsAndDials++;
+        const gone = result.timeline.find((e) => e.type === 'jobShutdown' || e.type === 'disconnect');
+        if (gone && result.timeline.some((e) => e.type === 'dialCancel' && e.t === gone.t)) agentGoneMidDial++;
         expect(result.summary.violations).toEqual([]);
       }),
       { seed: SEED, numRuns: RUNS },
     );
     // The generator must reach the interesting parts, or the property proves little.
-    console.log(`property: ${RUNS} calls, ${shutdowns} shut down, ${dials} dials, ${checkInsAndDials} with both check-ins and dials (seed ${SEED})`);
+    console.log(
+      `property: ${RUNS} calls, ${shutdowns} shut down, ${dials} dials, ${checkInsAndDials} with both check-ins and dials, ` +
+        `${agentGoneMidDial} job shutdowns or lost connections mid-dial (seed ${SEED})`,
+    );
     expect(shutdowns).toBeGreaterThan(RUNS / 2);
     expect(dials).toBeGreaterThan(RUNS / 5);
     expect(checkInsAndDials).toBeGreaterThan(RUNS / 10);
+    expect(agentGoneMidDial).toBeGreaterThanOrEqual(Math.floor(RUNS / 200));
   }, 600_000);
+});
+
+describe('SIGTERM in the job process with the default config (shutdown.onSigterm continue)', () => {
+  const runs = Math.max(1, Math.round(RUNS / 5));
+  const withSigterms = fc.tuple(scenario, fc.array(time, { minLength: 1, maxLength: 3 })).map(([input, at]) => ({
+    ...input,
+    config: { ...input.config, shutdown: { onSigterm: 'continue' as const } },
+    steps: [...(input.steps ?? []), ...at.map((t) => ({ at: t, sigterm: true as const }))],
+  }));
+  const noSigterm = (timeline: readonly TimelineEvent[]) => timeline.filter((e) => e.type !== 'sigterm');
+
+  it(`changes nothing: the same call without its SIGTERMs has the same timeline (${runs} runs, seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(withSigterms, (input) => {
+        const withThem = runModel(parseScenario(input), base);
+        const without = runModel(parseScenario({ ...input, steps: input.steps.filter((s) => !('sigterm' in s)) }), base);
+        expect(noSigterm(withThem.timeline)).toEqual(without.timeline);
+      }),
+      { seed: SEED, numRuns: runs },
+    );
+  }, 600_000);
+});
+
+describe('a known machine bug the property found with fresh draws (machines/call.machine.ts, not fixed here)', () => {
+  // After a pause (here: a dial) presence resumes in `ownWindow`, which counts its away window whenever the agent
+  // listens; speech the user started during the pause was never seen as activity, so the window runs out while they
+  // are still speaking and a check-in talks over them. `it.fails` until the machine is fixed: then make it `it`.
+  it.fails('a dial that ends while the user speaks: no check-in over their speech', () => {
+    const r = runModel(
+      parseScenario({
+        name: 'dial ends mid-speech',
+        config: { presence: { userAwayTimeout: 2 }, checkIn: { mode: 'llm', interval: 1, maxPrompts: 1, resetOnSpeech: false }, dial: { settleTimeout: 5 } },
+        sip: { '+15550001111': { outcome: 'answered', ringSeconds: 30 } },
+        steps: [{ at: 0, dial: '+15550001111' }, { at: 29.201, say: 'please add my manager to the call' }],
+        until: 400,
+      }),
+      base,
+    );
+    expect(r.summary.violations).toEqual([]);
+  });
 });

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
 import { dialRefusal } from '../machines/dialPolicy.js';
-import { ConfigError } from '../src/config/load.js';
+import { ConfigError, withOverrides } from '../src/config/load.js';
+import { checkInvariants } from '../src/simulator/invariants.js';
 import { runModel } from '../src/simulator/runModel.js';
-import { loadScenario, parseScenario } from '../src/simulator/scenario.js';
+import { loadScenario, parseScenario, type ScenarioInput } from '../src/simulator/scenario.js';
+import type { TimelineEvent } from '../src/simulator/timeline.js';
 
 const DIR = join(import.meta.dirname, '..', 'scenarios');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
@@ -79,6 +81,101 @@ describe('the simulator', () => {
     );
     expect(r.timeline.filter((e) => e.type === 'dialStart')).toEqual([]);
     expect(dialRefusal('+15550001111', agentConfig.dial)).toBeNull();
+  });
+});
+
+describe('closes the job process sees', () => {
+  const call: ScenarioInput = {
+    name: 'a call with a dial, check-ins and a SIGTERM',
+    config: { checkIn: { mode: 'fixed', interval: 10, maxPrompts: 2 } },
+    sip: { '+15550001111': { outcome: 'answered', ringSeconds: 20 } },
+    steps: [
+      { at: 0, say: 'please add my manager' },
+      { at: 3, dial: '+15550001111' },
+      { at: 8, sigterm: true },
+      { at: 40, sigterm: true },
+    ],
+    until: 200,
+  };
+  const withoutSigterm = { ...call, steps: call.steps!.filter((s) => !('sigterm' in s)) };
+  const drop = (timeline: readonly TimelineEvent[]) => timeline.filter((e) => e.type !== 'sigterm');
+
+  it('with the default config (shutdown.onSigterm continue) a SIGTERM changes nothing: the call goes on', () => {
+    const r = runModel(parseScenario({ ...call, expect: { sequence: [{ type: 'sigterm', at: 8 }, { type: 'dialEnd', outcome: 'answered', at: 23 }, { type: 'checkIn', attempt: 1 }, { type: 'shutdown', reason: 'user_unresponsive' }], never: [{ type: 'goodbye', from: 8, to: 60 }, { type: 'sessionClose', reason: 'drain' }] } }), agentConfig);
+    expect(r.failures).toEqual([]);
+    expect(r.summary.violations).toEqual([]);
+    expect(r.timeline.filter((e) => e.type === 'sigterm').map((e) => e.t)).toEqual([8, 40]);
+    expect(drop(r.timeline)).toEqual(runModel(parseScenario(withoutSigterm), agentConfig).timeline);
+  });
+
+  it("with shutdown.onSigterm 'drain' the same SIGTERM winds the call down: the dial settles, then goodbye and close", () => {
+    const r = runModel(parseScenario({ ...call, config: { ...call.config, shutdown: { onSigterm: 'drain' } } }), agentConfig);
+    expect(r.summary.violations).toEqual([]);
+    expect(r.timeline.filter((e) => ['dialEnd', 'goodbye', 'sessionClose'].includes(e.type)).map((e) => [e.type, e.t])).toEqual([['dialEnd', 23], ['goodbye', 23], ['sessionClose', expect.any(Number)]]);
+    expect(r.summary.closeReason).toBe('drain');
+  });
+
+  it('reads jobShutdown and disconnect steps, and names the step of a bad one', () => {
+    const s = parseScenario({ name: 'x', steps: [{ at: 1, jobShutdown: true }, { at: 2, disconnect: 'network' }] });
+    expect(s.steps).toEqual([{ at: 1, jobShutdown: true }, { at: 2, disconnect: 'network' }]);
+    expect(() => parseScenario({ name: 'x', steps: [{ at: 1, disconnect: 'unplugged' }] }, 'bad.json')).toThrow(/steps\.0\.disconnect: .*\(got "unplugged"\)/);
+    expect(() => parseScenario({ name: 'x', steps: [{ at: 1, jobShutdown: true, disconnect: 'network' }] }, 'bad.json')).toThrow(/steps\.0: a step needs exactly one of .*jobShutdown, disconnect/);
+  });
+
+  it('a job shutdown or a lost connection with no dial: no goodbye, closed at once, the room still deleted', () => {
+    for (const [step, entry, reason] of [
+      [{ jobShutdown: true }, { type: 'jobShutdown' }, 'job_shutdown'],
+      [{ disconnect: 'network' }, { type: 'disconnect', reason: 'SIGNAL_CLOSE' }, 'disconnected'],
+    ] as const) {
+      const r = runModel(parseScenario({ name: reason, steps: [{ at: 0, say: 'hello' }, { at: 5, ...step }], until: 100 }), agentConfig);
+      expect(r.summary.violations).toEqual([]);
+      const tail = r.timeline.filter((e) => e.t === 5 && !['presence', 'agentState', 'userState'].includes(e.type)).map(({ t: _t, ...e }) => e);
+      expect(tail).toEqual([entry, { type: 'sessionClose', reason }, { type: 'shutdown', reason }, { type: 'deleteRoom' }]);
+    }
+  });
+});
+
+describe('the invariants name the rule that broke', () => {
+  const config = withOverrides(agentConfig, {}, 'test');
+  const drain = withOverrides(agentConfig, { shutdown: { onSigterm: 'drain' } }, 'test');
+  const at = (t: number, e: Record<string, unknown>) => ({ t, ...e }) as TimelineEvent;
+  const dialing = [at(1, { type: 'dialStart', number: '+15550001111' })];
+  const closed = (t: number, reason: string) => [at(t, { type: 'sessionClose', reason }), at(t, { type: 'shutdown', reason }), at(t, { type: 'deleteRoom' })];
+
+  it('accepts the machine\'s own close after a job shutdown mid-dial', () => {
+    const ok = [...dialing, at(5, { type: 'jobShutdown' }), at(5, { type: 'dialCancel', number: '+15550001111' }), at(5, { type: 'dialEnd', number: '+15550001111', outcome: 'cancelled' }), ...closed(5, 'job_shutdown')];
+    expect(checkInvariants(ok, config, 100)).toEqual([]);
+  });
+
+  it('a dial in flight at a job shutdown or a lost connection must be cancelled, not merely recorded', () => {
+    for (const trigger of [{ type: 'jobShutdown' }, { type: 'disconnect', reason: 'SIGNAL_CLOSE' }]) {
+      const recorded = [...dialing, at(5, trigger), at(5, { type: 'dialEnd', number: '+15550001111', outcome: 'cancelled' }), ...closed(5, 'x')];
+      expect(checkInvariants(recorded, config, 100)).toEqual([
+        `t=5.000 dialEnd [agent-gone-closes-at-once]: the dial to +15550001111 in flight at the ${trigger.type} at t=5.000 was only recorded as cancelled, not cancelled`,
+      ]);
+      const never = [...dialing, at(5, trigger)];
+      expect(checkInvariants(never, config, 100)).toEqual([
+        `t=5.000 ${trigger.type} [agent-gone-closes-at-once]: the dial to +15550001111 in flight was never cancelled`,
+        `t=5.000 ${trigger.type} [bounded-close]: no shutdown followed within 55.002 s`,
+      ]);
+    }
+  });
+
+  it('nothing is waited for after the agent is gone: no goodbye, no check-in before the close', () => {
+    const goodbye = [at(5, { type: 'disconnect', reason: 'SIGNAL_CLOSE' }), at(5, { type: 'goodbye' }), ...closed(9, 'disconnected')];
+    expect(checkInvariants(goodbye, config, 100)).toEqual(['t=5.000 goodbye [no-goodbye-when-gone]: after the disconnect at t=5.000: nobody is left to hear it']);
+    const checkIn = [at(5, { type: 'jobShutdown' }), at(6, { type: 'checkIn', attempt: 1 }), ...closed(9, 'job_shutdown')];
+    expect(checkInvariants(checkIn, config, 100)).toEqual(['t=6.000 checkIn [agent-gone-closes-at-once]: after the jobShutdown at t=5.000 the close must follow at once']);
+  });
+
+  it('a dial cancelled for no reason, and a SIGTERM that is an exit only when it drains', () => {
+    const cancel = [...dialing, at(5, { type: 'dialCancel', number: '+15550001111' }), at(5, { type: 'dialEnd', number: '+15550001111', outcome: 'cancelled' })];
+    expect(checkInvariants(cancel, config, 100)).toEqual([
+      't=5.000 dialCancel [dial-cancel-cause]: dial cancelled without a caller hang-up, close deadline, watchdog, job shutdown or lost connection',
+    ]);
+    const sigterm = [at(5, { type: 'sigterm' })];
+    expect(checkInvariants(sigterm, config, 100)).toEqual([]);
+    expect(checkInvariants(sigterm, drain, 100)).toEqual(['t=5.000 sigterm [bounded-close]: no shutdown followed within 55.002 s']);
   });
 });
 

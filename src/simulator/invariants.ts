@@ -1,6 +1,8 @@
 /**
  * The rules every call must obey, checked on a finished timeline. The simulator, the property tests and (in agent
  * mode) the real AgentSession run are all judged by this one function.
+ *
+ * Each violation reads `t=<time> <event> [<rule>]: <what happened>`, the rule being one of `RULES`.
  */
 import { dialRefusal } from '../../machines/dialPolicy.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -9,18 +11,58 @@ import { ACTION_TYPES, type TimelineEvent } from './timeline.js';
 /** Seconds: timer rounding on the virtual clock. Agent mode passes more (a real clock jitters, magnified by the scale). */
 export const TIMER_ROUNDING = 0.002;
 
-/** What ends a call, from outside presence. The close they start must finish within a bounded time. */
-const EXIT_TRIGGERS = new Set<TimelineEvent['type']>(['callerHangup', 'roomDeleted', 'endRequest', 'sigterm', 'error']);
+/** The rules, by the name a violation gives. */
+export const RULES = {
+  /** (a) A dial in flight is never disturbed by presence, nor closed around. */
+  quietDuringDial: 'quiet-during-dial',
+  /** (b) At most one shutdown, right after the session close, with the same reason. */
+  oneShutdown: 'one-shutdown',
+  /** (c) Nothing happens after shutdown, except the room deletion that is part of the same close. */
+  nothingAfterShutdown: 'nothing-after-shutdown',
+  /** One dial at a time, and only to numbers the policy allows; a dial ends only once it started. */
+  dialPolicy: 'dial-policy',
+  /** A dial is cancelled only by the caller leaving, the close deadline, the watchdog, or the agent being gone. */
+  dialCancelCause: 'dial-cancel-cause',
+  /**
+   * (d) The agent gone (jobShutdown, disconnect): a dial in flight is cancelled explicitly (dialCancel, not merely
+   * recorded as ended) before anything else, and the close follows with nothing waited for between.
+   */
+  agentGone: 'agent-gone-closes-at-once',
+  /** (e) No goodbye once the caller, the room or the agent is gone: nobody would hear it. */
+  noGoodbyeWhenGone: 'no-goodbye-when-gone',
+  /** Check-ins: at most checkIn.maxPrompts, never over the user's speech (vad). */
+  checkIns: 'check-ins',
+  /** No unresponsive close before the last check-in. */
+  unresponsiveClose: 'unresponsive-close',
+  /** closeAction: the room is deleted only with 'delete-room', and only if it still exists. */
+  closeAction: 'close-action',
+  /** Every exit path ends in a shutdown, within dial.settleTimeout + goodbye.maxSeconds of what started it. */
+  boundedClose: 'bounded-close',
+} as const;
+export type Rule = (typeof RULES)[keyof typeof RULES];
+
+/** What ends a call from outside presence (SIGTERM only with shutdown.onSigterm 'drain'). The close they start must finish within a bounded time. */
+const EXIT_TRIGGERS = new Set<TimelineEvent['type']>(['callerHangup', 'roomDeleted', 'jobShutdown', 'disconnect', 'endRequest', 'error']);
+/** Exit triggers after which nobody is left to hear a goodbye. */
+const GONE_TRIGGERS = new Set<TimelineEvent['type']>(['callerHangup', 'roomDeleted', 'jobShutdown', 'disconnect']);
+/** The agent itself is gone: the framework is ending the job, or its connection ended. */
+const AGENT_GONE = new Set<TimelineEvent['type']>(['jobShutdown', 'disconnect']);
 /** Presence-caused or closing actions that may never happen while a dial is in flight. */
 const FORBIDDEN_DURING_DIAL = new Set<TimelineEvent['type']>(['checkIn', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
+/** What may come between an agent-gone trigger and the session close: the in-flight dial's end, the caller's release. */
+const AGENT_GONE_ALLOWED = new Set<TimelineEvent['type']>(['dialCancel', 'dialEnd', 'releaseCaller', 'sessionClose']);
 
 export function checkInvariants(timeline: readonly TimelineEvent[], config: AgentConfig, until: number, tolerance = TIMER_ROUNDING): string[] {
   const EPS = tolerance;
   const violations: string[] = [];
-  const fail = (e: TimelineEvent, why: string) => violations.push(`t=${e.t.toFixed(3)} ${e.type}: ${why}`);
+  const at = (t: number) => `t=${t.toFixed(3)}`;
+  const fail = (e: TimelineEvent, rule: Rule, why: string) => violations.push(`${at(e.t)} ${e.type} [${rule}]: ${why}`);
+  const exitTriggers = new Set(EXIT_TRIGGERS);
+  if (config.shutdown.onSigterm === 'drain') exitTriggers.add('sigterm');
 
-  let dial: { number: string; t: number } | null = null;
+  let dial = null as { number: string; t: number } | null;
   let shutdownAt: TimelineEvent | null = null;
+  let sessionClosed = false;
   let lastAction: TimelineEvent | null = null;
   let lastCheckIn = 0;
   let userState = 'listening';
@@ -28,13 +70,18 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
   let firstTrigger: TimelineEvent | null = null;
   let closingSince: number | null = null;
   let callerHangupAt: number | null = null;
+  let gone: TimelineEvent | null = null;
+  // The first agent-gone trigger, until the session close: the dial it found in flight and whether it was cancelled.
+  let agentGone: { trigger: TimelineEvent; dial: string | null } | null = null;
   const maxDuration = config.maxCallDuration?.seconds ?? null;
 
   for (const e of timeline) {
-    if (EXIT_TRIGGERS.has(e.type)) {
+    if (exitTriggers.has(e.type)) {
       firstTrigger ??= e;
       closingSince ??= e.t;
     }
+    if (GONE_TRIGGERS.has(e.type)) gone ??= e;
+    if (AGENT_GONE.has(e.type) && !agentGone && !sessionClosed) agentGone = { trigger: e, dial: dial?.number ?? null };
     if (e.type === 'callerHangup') callerHangupAt = e.t;
     if (maxDuration !== null && closingSince === null && e.t >= maxDuration - EPS) closingSince = maxDuration;
     if (e.type === 'presence' && e.state === 'closing' && closingSince === null) closingSince = e.t;
@@ -43,62 +90,87 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
 
     if (!(ACTION_TYPES as readonly string[]).includes(e.type)) continue;
 
-    // (c) Nothing happens after shutdown, except the room deletion that is part of the same close.
     if (shutdownAt) {
-      if (!(e.type === 'deleteRoom' && e.t === shutdownAt.t && lastAction?.type === 'shutdown')) fail(e, 'after shutdown');
+      if (!(e.type === 'deleteRoom' && e.t === shutdownAt.t && lastAction?.type === 'shutdown')) fail(e, RULES.nothingAfterShutdown, 'an action after the shutdown');
     }
-    // (a) A dial in flight is never disturbed by presence, nor closed around.
-    if (dial && FORBIDDEN_DURING_DIAL.has(e.type)) fail(e, `while the dial to ${dial.number} is in flight`);
+    if (dial && FORBIDDEN_DURING_DIAL.has(e.type)) fail(e, RULES.quietDuringDial, `while the dial to ${dial.number} is in flight`);
+
+    // The agent gone: cancel the dial first, then close, nothing else between. (A goodbye is the rule below's.)
+    let cancelledForAgentGone = false;
+    if (agentGone) {
+      const { trigger } = agentGone;
+      const since = `the ${trigger.type} at ${at(trigger.t)}`;
+      if (agentGone.dial !== null) {
+        if (e.type === 'dialCancel' && e.number === agentGone.dial) cancelledForAgentGone = true;
+        else if (e.type === 'dialEnd' && e.number === agentGone.dial) fail(e, RULES.agentGone, `the dial to ${e.number} in flight at ${since} was only recorded as ${e.outcome}, not cancelled`);
+        else if (e.type !== 'goodbye') fail(e, RULES.agentGone, `the dial to ${agentGone.dial} in flight at ${since} must be cancelled before anything else`);
+        agentGone.dial = null; // reported (or cancelled) once
+      } else if (!AGENT_GONE_ALLOWED.has(e.type) && e.type !== 'goodbye') {
+        fail(e, RULES.agentGone, `after ${since} the close must follow at once`);
+      }
+      if (e.type === 'sessionClose') agentGone = null;
+    }
 
     switch (e.type) {
       case 'dialStart':
-        if (dial) fail(e, `second dial while ${dial.number} is in flight`);
-        if (dialRefusal(e.number, config.dial) !== null) fail(e, `dialed a number the policy refuses (${e.number})`);
+        if (dial) fail(e, RULES.dialPolicy, `second dial while ${dial.number} is in flight`);
+        if (dialRefusal(e.number, config.dial) !== null) fail(e, RULES.dialPolicy, `dialed a number the policy refuses (${e.number})`);
         dial = { number: e.number, t: e.t };
         break;
       case 'dialCancel': {
-        // Only three things may cancel a dial: the caller leaving (onCallerLeft 'cancel'), the close deadline, the watchdog.
+        // Only four things may cancel a dial: the caller leaving (onCallerLeft 'cancel'), the close deadline, the
+        // watchdog, or the agent being gone (it cannot conference anyone in any more).
         const callerLeft = config.dial.onCallerLeft === 'cancel' && callerHangupAt !== null && Math.abs(callerHangupAt - e.t) < EPS;
         const closeDeadline = closingSince !== null && e.t - closingSince >= config.dial.settleTimeout - EPS;
         const watchdog = dial !== null && e.t - dial.t >= config.dial.maxSeconds - EPS;
-        if (!callerLeft && !closeDeadline && !watchdog) fail(e, 'dial cancelled without a caller hang-up, close deadline or watchdog');
+        if (!callerLeft && !closeDeadline && !watchdog && !cancelledForAgentGone) {
+          fail(e, RULES.dialCancelCause, 'dial cancelled without a caller hang-up, close deadline, watchdog, job shutdown or lost connection');
+        }
         break;
       }
       case 'dialEnd':
-        if (!dial || dial.number !== e.number) fail(e, `no dial to ${e.number} in flight`);
+        if (!dial || dial.number !== e.number) fail(e, RULES.dialPolicy, `no dial to ${e.number} in flight`);
         dial = null;
         break;
       case 'checkIn':
-        if (e.attempt > config.checkIn.maxPrompts) fail(e, `attempt ${e.attempt} > checkIn.maxPrompts`);
-        if (userState === 'speaking' && config.presence.activitySignal === 'vad') fail(e, 'check-in while the user is speaking');
+        if (e.attempt > config.checkIn.maxPrompts) fail(e, RULES.checkIns, `attempt ${e.attempt} > checkIn.maxPrompts`);
+        if (userState === 'speaking' && config.presence.activitySignal === 'vad') fail(e, RULES.checkIns, 'check-in while the user is speaking');
         lastCheckIn = e.attempt;
         break;
+      case 'goodbye':
+        if (gone) fail(e, RULES.noGoodbyeWhenGone, `after the ${gone.type} at ${at(gone.t)}: nobody is left to hear it`);
+        break;
       case 'sessionClose':
+        sessionClosed = true;
         if (e.reason === 'user_unresponsive' && lastCheckIn < config.checkIn.maxPrompts) {
-          fail(e, `closed as unresponsive after ${lastCheckIn} of ${config.checkIn.maxPrompts} check-ins`);
+          fail(e, RULES.unresponsiveClose, `closed as unresponsive after ${lastCheckIn} of ${config.checkIn.maxPrompts} check-ins`);
         }
         break;
       case 'shutdown':
-        // (b) At most one shutdown, always right after the session close, with the same reason.
-        if (shutdownAt) fail(e, 'second shutdown');
-        if (lastAction?.type !== 'sessionClose' || lastAction.reason !== e.reason) fail(e, 'not preceded by a session close with the same reason');
+        if (shutdownAt) fail(e, RULES.oneShutdown, 'second shutdown');
+        if (lastAction?.type !== 'sessionClose' || lastAction.reason !== e.reason) fail(e, RULES.oneShutdown, 'not preceded by a session close with the same reason');
         shutdownAt = e;
         break;
       case 'deleteRoom':
-        if (config.closeAction !== 'delete-room') fail(e, 'closeAction is leave');
-        if (roomDeleted) fail(e, 'the room was already deleted');
+        if (config.closeAction !== 'delete-room') fail(e, RULES.closeAction, 'closeAction is leave');
+        if (roomDeleted) fail(e, RULES.closeAction, 'the room was already deleted');
         break;
     }
     lastAction = e;
+  }
+  if (agentGone?.dial != null) {
+    const { trigger } = agentGone;
+    fail(trigger, RULES.agentGone, `the dial to ${agentGone.dial} in flight was never cancelled`);
   }
 
   // Every exit path ends in a shutdown, and within its bound: settle wait + goodbye.
   const bound = config.dial.settleTimeout + config.goodbye.maxSeconds + EPS;
   const start = firstTrigger?.t ?? (maxDuration !== null && maxDuration <= until ? maxDuration : null);
   if (start !== null) {
-    if (shutdownAt && shutdownAt.t - start > bound) fail(shutdownAt, `close took ${(shutdownAt.t - start).toFixed(3)} s > ${bound.toFixed(3)} s`);
+    const what = firstTrigger ? `the ${firstTrigger.type} at ${at(start)}` : `maxCallDuration at ${at(start)}`;
+    if (shutdownAt && shutdownAt.t - start > bound) fail(shutdownAt, RULES.boundedClose, `close took ${(shutdownAt.t - start).toFixed(3)} s > ${bound.toFixed(3)} s after ${what}`);
     if (!shutdownAt && start + bound <= until) {
-      violations.push(`t=${start.toFixed(3)} ${firstTrigger?.type ?? 'maxDuration'}: no shutdown followed`);
+      violations.push(`${at(start)} ${firstTrigger?.type ?? 'maxDuration'} [${RULES.boundedClose}]: no shutdown followed within ${bound.toFixed(3)} s`);
     }
   }
   return violations;

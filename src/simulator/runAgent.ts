@@ -116,6 +116,9 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
     shutdown: () => {},
     deleteRoom: () => rooms.deleteRoom(ROOM).then(() => undefined),
     onTimeline: (entry) => {
+      // The jobShutdown step already recorded the moment the framework began ending the job; the bridge's own entry
+      // for the session close that follows would only repeat it.
+      if (entry.type === 'jobShutdown' && timeline.some((e) => e.type === 'jobShutdown')) return;
       checkIns.observe(entry);
       if (entry.type === 'goodbye' && faults.goodbyeNeverFinishes) audio.stall();
       record(entry);
@@ -148,13 +151,18 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
     userSays: (text) => user.says(text),
     userNoise: (seconds) => user.noise(seconds),
     callerLeft: () => user.leaves(),
+    // As the framework's finalizeSession does: close the real session; the bridge maps that close to JOB_SHUTDOWN.
+    closeSession: () => {
+      skipUserTurnFlushWait(session);
+      void session.close().catch(() => {});
+    },
     runTool: (name, seconds) => void bridge.pauseDuring(name, () => new Promise<void>((r) => setTimeout(r, seconds * 1000 * scale))),
     record,
     send: (event) => bridge.send(event),
   };
   for (const s of scenario.steps) {
     later(s.at, () => {
-      if (!bridge.isEnded) playStep(s, target);
+      if (!bridge.isEnded) playStep(s, target, config);
     });
   }
 
@@ -182,6 +190,20 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   const summary = summarize(timeline, violations);
   const failures = checkExpectations(scenario.expect, timeline, summary, opts.slack ?? 0);
   return { scenario, config, timeline, summary, failures, shutdown, recordFile: sink?.path ?? null };
+}
+
+/**
+ * `session.close()` commits the user's turn first (AudioRecognition.commitUserTurn) and, unless a final transcript
+ * came within the last 500 ms, pushes 500 ms of silence to the STT and waits 500 ms of REAL time for it to flush
+ * before the session emits its close. A scaled clock magnifies that fixed wait (2.5 simulated seconds at scale 0.2,
+ * 10 at 0.05), and the simulated STT has nothing to flush: like the endpointing delay (simulatedSession.ts), agent
+ * mode leaves it out, by marking a final transcript as just received. The rest of the close is the framework's own.
+ * In production the framework's close therefore reaches the machine about 0.5 s after finalizeSession starts.
+ * Internal state (agents-js 1.9): if it moves, the wait comes back and test/agent-mode.test.ts shows the lag.
+ */
+function skipUserTurnFlushWait(session: voice.AgentSession): void {
+  const recognition = (session as unknown as { activity?: { audioRecognition?: { lastFinalTranscriptTime?: number } } }).activity?.audioRecognition;
+  if (recognition && typeof recognition.lastFinalTranscriptTime === 'number') recognition.lastFinalTranscriptTime = Date.now();
 }
 
 const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);

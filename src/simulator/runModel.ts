@@ -2,17 +2,20 @@
  * Model mode: the real machine plus a model of the AgentSession's presence rules and a scripted dialer, all on one
  * virtual clock (@sinonjs/fake-timers). An hour of call runs in milliseconds, deterministically.
  */
+import { voice } from '@livekit/agents';
+import { DisconnectReason } from '@livekit/rtc-node';
 import FakeTimers from '@sinonjs/fake-timers';
 import { createActor, type SnapshotFrom } from 'xstate';
 import { callSettings, type CallMachine } from '../../machines/call.machine.js';
 import type { CallEvent, Command } from '../../machines/events.js';
+import { disconnectEvent, disconnectReasonName, sessionCloseEvent } from '../bridge/roomEvents.js';
 import { withOverrides } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { machineWithCommands } from '../commands.js';
 import { sipPlan } from '../sip/plan.js';
 import { checkExpectations } from './expect.js';
 import { checkInvariants } from './invariants.js';
-import type { Scenario, Step } from './scenario.js';
+import type { DisconnectKind, Scenario, Step } from './scenario.js';
 import { ms, SessionModel } from './sessionModel.js';
 import { commandEntry, summarize, type PresenceLabel, type Summary, type TimelineEntry, type TimelineEvent } from './timeline.js';
 
@@ -46,37 +49,73 @@ export interface StepTarget {
   callerLeft(): void;
   /** Run a tool for `seconds`, with presence paused while it runs. */
   runTool(name: string, seconds: number): void;
+  /**
+   * What the framework does first when it ends a job (its `finalizeSession`): `session.close()` on the session,
+   * which interrupts what is playing. Agent mode closes the real AgentSession and the bridge maps that close to the
+   * machine event (`sessionCloseEvent`); model mode closes its model and sends what the same mapping gives.
+   */
+  closeSession(): void;
   record(entry: TimelineEntry): void;
   send(event: CallEvent): void;
 }
 
-/** Plays one scenario step: speech and tools through the target's session, everything else as a machine event. */
-export function playStep(s: Step, to: StepTarget): void {
+/** The rtc-node DisconnectReason a `disconnect` step stands for. */
+export const DISCONNECT_REASONS: Record<DisconnectKind, DisconnectReason> = {
+  network: DisconnectReason.SIGNAL_CLOSE,
+};
+
+/** What the framework's close of the session (reason `user_initiated`, its finalizeSession) is to the machine. */
+const frameworkCloseEvent = (): CallEvent => sessionCloseEvent(voice.CloseReason.USER_INITIATED);
+
+/** Plays one scenario step: speech, tools and the framework's close through the target's session, everything else as a machine event. */
+export function playStep(s: Step, to: StepTarget, config: AgentConfig): void {
   if (s.say !== undefined) return to.userSays(s.say);
   if (s.noise !== undefined) {
     to.record({ type: 'noise', seconds: s.noise });
     return to.userNoise(s.noise);
   }
   if (s.tool !== undefined) return to.runTool(s.tool.name, s.tool.seconds);
-  const effect = stepEffects(s);
+  if (s.jobShutdown) {
+    to.record({ type: 'jobShutdown' });
+    return to.closeSession();
+  }
+  const effect = stepEffects(s, config);
   if (!effect) return;
   if (s.callerHangup) to.callerLeft();
   to.record(effect.entry);
-  to.send(effect.event);
+  if (effect.event) to.send(effect.event);
 }
 
-/** What a step does to the call, in terms of timeline entries and machine events. */
-function stepEffects(s: Step): { entry: TimelineEntry; event: CallEvent } | null {
+/**
+ * What a step does to the call, in terms of a timeline entry and a machine event (none: the step changes nothing).
+ * Room disconnects go through the bridge's own mapping (`disconnectEvent`), recorded as `src/agent/call.ts` records them.
+ */
+function stepEffects(s: Step, config: AgentConfig): { entry: TimelineEntry; event: CallEvent | null } | null {
   if (s.dial !== undefined) return { entry: { type: 'dialRequest', number: s.dial }, event: { type: 'DIAL_REQUESTED', number: s.dial } };
   if (s.callerHangup) return { entry: { type: 'callerHangup' }, event: { type: 'CALLER_DISCONNECTED' } };
-  if (s.roomDeleted) return { entry: { type: 'roomDeleted' }, event: { type: 'ROOM_DISCONNECTED', deleted: true } };
+  if (s.roomDeleted) return roomDisconnected(DisconnectReason.ROOM_DELETED);
+  if (s.disconnect !== undefined) return roomDisconnected(DISCONNECT_REASONS[s.disconnect]);
   if (s.endRequest !== undefined) {
     const source = s.endRequest === true ? 'frontend' : s.endRequest;
     return { entry: { type: 'endRequest', source }, event: { type: 'END_REQUESTED', source } };
   }
-  if (s.sigterm) return { entry: { type: 'sigterm' }, event: { type: 'DRAIN' } };
+  // SIGTERM reaching the job process: the framework's job process ignores it (the worker drains and lets calls
+  // finish); only shutdown.onSigterm 'drain' winds the call down.
+  if (s.sigterm) return { entry: { type: 'sigterm' }, event: config.shutdown.onSigterm === 'drain' ? { type: 'DRAIN' } : null };
   if (s.error !== undefined) return { entry: { type: 'error', message: s.error }, event: { type: 'FATAL_ERROR', message: s.error } };
-  return null; // say, noise and tool steps are played by the session
+  return null; // say, noise, tool and jobShutdown steps are played by the session
+}
+
+/** `RoomEvent.Disconnected` with `reason`: the machine event production sends, the timeline entry it records. */
+function roomDisconnected(reason: DisconnectReason): { entry: TimelineEntry; event: CallEvent } {
+  const event = disconnectEvent(reason);
+  const entry: TimelineEntry =
+    event.type === 'JOB_SHUTDOWN'
+      ? { type: 'jobShutdown' }
+      : event.type === 'ROOM_DISCONNECTED' && event.deleted
+        ? { type: 'roomDeleted' }
+        : { type: 'disconnect', reason: disconnectReasonName(reason) };
+  return { entry, event };
 }
 
 export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
@@ -151,6 +190,10 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
     userSays: (text) => session.userSays(text),
     userNoise: (seconds) => session.userNoise(seconds),
     callerLeft: () => session.callerLeft(),
+    closeSession: () => {
+      session.frameworkClose();
+      send(frameworkCloseEvent());
+    },
     runTool: (name, seconds) => {
       record({ type: 'toolStart', name });
       send({ type: 'TOOL_STARTED', name });
@@ -165,7 +208,7 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
   };
   for (const s of scenario.steps) {
     clock.setTimeout(() => {
-      if (!done) playStep(s, target);
+      if (!done) playStep(s, target, config);
     }, Math.round(s.at * 1000));
   }
 

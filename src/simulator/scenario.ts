@@ -9,8 +9,24 @@ import { ConfigError, parseOrThrow } from '../config/load.js';
 const at = z.number({ error: 'a step needs "at", a time in seconds' }).finite().min(0, { error: '"at" must be >= 0' });
 const positive = z.number().finite().positive();
 
+/** What a `disconnect` step may say happened to the agent's connection (see `DISCONNECT_REASONS` in runModel.ts). */
+export const DISCONNECT_KINDS = ['network'] as const;
+export type DisconnectKind = (typeof DISCONNECT_KINDS)[number];
+
 /** The keys a step may use to say what happens; exactly one per step. */
-export const STEP_KINDS = ['say', 'noise', 'dial', 'tool', 'callerHangup', 'roomDeleted', 'endRequest', 'sigterm', 'error'] as const;
+export const STEP_KINDS = [
+  'say',
+  'noise',
+  'dial',
+  'tool',
+  'callerHangup',
+  'roomDeleted',
+  'jobShutdown',
+  'disconnect',
+  'endRequest',
+  'sigterm',
+  'error',
+] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 const step = z
@@ -25,10 +41,18 @@ const step = z
     /** A tool runs for `seconds`. */
     tool: z.strictObject({ name: z.string().min(1), seconds: positive }).optional(),
     callerHangup: z.literal(true).optional(),
+    /** A backend deletes the room (DisconnectReason.ROOM_DELETED). */
     roomDeleted: z.literal(true).optional(),
+    /**
+     * The framework or the server ends the job (job termination, worker drain timeout, entry crash): its
+     * finalizeSession closes the AgentSession, which the bridge turns into JOB_SHUTDOWN.
+     */
+    jobShutdown: z.literal(true).optional(),
+    /** The agent's room connection ends without the room being deleted (`network`: DisconnectReason.SIGNAL_CLOSE). */
+    disconnect: z.enum(DISCONNECT_KINDS).optional(),
     /** An end request from a frontend (RPC) or a backend. */
     endRequest: z.union([z.literal(true), z.enum(['frontend', 'backend'])]).optional(),
-    /** SIGTERM: the worker drains. */
+    /** SIGTERM reaching the job process: the call goes on, or winds down with `shutdown.onSigterm: 'drain'`. */
     sigterm: z.literal(true).optional(),
     /** A fatal session error with this message. */
     error: z.string().min(1).optional(),

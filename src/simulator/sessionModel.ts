@@ -170,6 +170,17 @@ export class SessionModel {
     if (this.queue.length > 0 && !this.closed) this.playNext();
   }
 
+  /**
+   * The framework's `session.close()` (its finalizeSession, when it ends the job): what is playing is interrupted
+   * (its playout reported as such, interruptible or not), the queue dropped, then the session closes.
+   */
+  frameworkClose(): void {
+    if (this.closed) return;
+    this.queue.length = 0;
+    this.finishSpeech(true);
+    this.close();
+  }
+
   /** `session.close()`: speech stops, timers stop, no more state changes. */
   close(): void {
     this.closed = true;

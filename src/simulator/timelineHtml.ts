@@ -5,7 +5,8 @@
  *
  * Lanes: the user (LiveKit's user state, transcripts, noise), the machine's presence view, the agent's state,
  * prompts (check-ins, the max-duration warning, goodbye: from the command until the playout ends), tool runs, dials
- * (spans from start to outcome, refusals, cancels, and the caller on hold), the close (what asked for the end and the
+ * (spans from start to outcome, refusals, cancels, and the caller on hold), the close (what asked for the end: a hang-up,
+ * the room deleted, the framework ending the job, the connection lost, an end request, SIGTERM, an error; and the
  * session close) and the shutdown (the job's shutdown and the room deletion).
  *
  * Every drawn element carries `data-kind` and its time(s) (`data-t`, or `data-t0`/`data-t1` for spans), so a browser
@@ -169,6 +170,12 @@ export function timelineShapes(timeline: readonly TimelineEvent[]): { spans: Spa
         break;
       case 'roomDeleted':
         marks.push(closeMark('roomDeleted', e.t, 'room deleted'));
+        break;
+      case 'jobShutdown':
+        marks.push(closeMark('jobShutdown', e.t, 'job shutdown (framework)'));
+        break;
+      case 'disconnect':
+        marks.push(closeMark('disconnect', e.t, `disconnected (${e.reason})`));
         break;
       case 'endRequest':
         marks.push(closeMark('endRequest', e.t, `end requested (${e.source})`));
