@@ -25,6 +25,8 @@ export interface CallContext {
   tools: number;
   /** The agent is `listening`: the only agent state in which LiveKit (and our own window) counts silence. */
   agentListening: boolean;
+  /** The user is `speaking` (LiveKit's user state): LiveKit's away timer, and so our own window, does not run. */
+  userSpeaking: boolean;
   /** The number being dialed; presence is paused while set. */
   dialNumber: string | null;
   /** The first reason the call started to end; later ones never replace it. */
@@ -76,6 +78,9 @@ const callSetup = setup({
     }),
     toolStarted: assign({ tools: ({ context }) => context.tools + 1 }),
     toolFinished: assign({ tools: ({ context }) => Math.max(0, context.tools - 1) }),
+    trackUserState: assign({
+      userSpeaking: ({ context, event }) => (event.type === 'USER_STATE' ? event.state === 'speaking' : context.userSpeaking),
+    }),
     trackAgentState: assign({
       agentListening: ({ context, event }) =>
         event.type === 'AGENT_STATE' ? event.state === 'listening' : context.agentListening,
@@ -94,6 +99,8 @@ const callSetup = setup({
   guards: {
     presencePaused: ({ context }) => context.tools > 0 || context.dialNumber !== null,
     agentListening: ({ context }) => context.agentListening,
+    // As LiveKit arms its own away timer: only while the agent listens and the user does not speak.
+    silenceCounts: ({ context }) => context.agentListening && !context.userSpeaking,
     isAway: ({ event }) => event.type === 'USER_STATE' && event.state === 'away',
     // What brings the user back: a final transcript always; detected speech only with activitySignal 'vad'.
     isActivity: ({ context, event }) =>
@@ -174,6 +181,7 @@ export const callMachine = callSetup.createMachine({
     attempt: 0,
     tools: 0,
     agentListening: false,
+    userSpeaking: false,
     dialNumber: null,
     closeReason: null,
     callerGone: false,
@@ -256,12 +264,13 @@ export const callMachine = callSetup.createMachine({
                         },
                       },
                       states: {
-                        // Like LiveKit's timer, ours only runs while the agent is listening.
+                        // Like LiveKit's timer, ours only runs while the agent listens and the user is not speaking
+                        // (speech that began during the pause never produced an activity event after it).
                         counting: {
-                          always: { guard: not('agentListening'), target: 'held' },
+                          always: { guard: not('silenceCounts'), target: 'held' },
                           after: { awayWindow: '#call.live.presence.active.away' },
                         },
-                        held: { always: { guard: 'agentListening', target: 'counting' } },
+                        held: { always: { guard: 'silenceCounts', target: 'counting' } },
                       },
                     },
                   },
@@ -318,6 +327,12 @@ export const callMachine = callSetup.createMachine({
               },
             },
           },
+        },
+        // LiveKit's user state, tracked in a region of its own: in a parallel state XState takes the parent's
+        // handler only when no region handles the event, and the presence region handles USER_STATE.
+        user: {
+          initial: 'tracking',
+          states: { tracking: { on: { USER_STATE: { actions: 'trackUserState' } } } },
         },
         dial: {
           initial: 'idle',
