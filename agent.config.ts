@@ -19,7 +19,13 @@ export default defineConfig({
     messages: ['Are you still there?', 'Hello? I can wait if you need a moment.', 'I still cannot hear you.'],
   },
   goodbye: {
-    message: "It seems you've stepped away. I'll end the call now. Goodbye!",
+    // By close reason: a user who asked to end the call is not told they stepped away.
+    messages: {
+      user_unresponsive: "It seems you've stepped away. I'll end the call now. Goodbye!",
+      end_requested: 'Okay, ending the call now. Goodbye!',
+      max_duration: "We've reached the time limit for this call. Goodbye!",
+      drain: 'I have to end the call now. Sorry about that, goodbye!',
+    },
     maxSeconds: 10,
   },
   closeAction: 'delete-room',
@@ -27,7 +33,8 @@ export default defineConfig({
     settleTimeout: 45,
     ringingTimeout: 30,
     onCallerLeft: 'cancel',
-    allow: ['*'], // narrow this to the countries you call, e.g. ['+1*', '+44*']
+    allow: ['+1*'], // the countries (or exact numbers) you call, e.g. ['+1*', '+44*']; never ['*']
+    maxPerCall: 3,
   },
   maxCallDuration: null, // e.g. { seconds: 1800, warnBefore: 60, message: '...' }
   shutdown: { budget: 5, processTimeout: 60 },

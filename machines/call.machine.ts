@@ -7,9 +7,9 @@
  * serialisable (counters are bounded by config, strings come from events), so the graph can be explored.
  */
 import { and, assign, enqueueActions, not, setup } from 'xstate';
-import type { AgentConfig } from '../src/config/schema.js';
+import { GOODBYE_REASONS as GOODBYE_TEXT_REASONS, type AgentConfig } from '../src/config/schema.js';
 import { dialRefusal } from './dialPolicy.js';
-import type { CallEvent, CloseReason, Commands, DialOutcome, DialRefusal } from './events.js';
+import type { Audience, CallEvent, CloseReason, Commands, DialOutcome, DialRefusal } from './events.js';
 
 /** The part of the agent's config the machine reads. */
 export type CallSettings = Pick<
@@ -27,6 +27,12 @@ export interface CallContext {
   agentListening: boolean;
   /** The user is `speaking` (LiveKit's user state): LiveKit's away timer, and so our own window, does not run. */
   userSpeaking: boolean;
+  /** An answered dialed participant is in the room: a conference, where presence hears everyone. */
+  callee: boolean;
+  /** The callee is speaking (the room's active speakers). */
+  calleeSpeaking: boolean;
+  /** Dials placed in this call (0..dial.maxPerCall). */
+  dialsPlaced: number;
   /** The number being dialed; presence is paused while set. */
   dialNumber: string | null;
   /** The first reason the call started to end; later ones never replace it. */
@@ -42,15 +48,21 @@ const command =
   <K extends keyof Commands>() =>
   (_args: unknown, _params: Commands[K]): void => {};
 
-/** The fixed text of check-in `attempt` (the last message repeats). */
-export const checkInText = (s: CallSettings, attempt: number): string =>
-  s.checkIn.messages[Math.min(attempt, s.checkIn.messages.length) - 1] ?? s.checkIn.messages[0]!;
+/** The fixed text of check-in `attempt` for `audience` (the last message repeats). */
+export const checkInText = (s: CallSettings, attempt: number, audience: Audience = 'caller'): string => {
+  const texts = audience === 'room' ? s.checkIn.roomMessages : s.checkIn.messages;
+  return texts[Math.min(attempt, texts.length) - 1] ?? texts[0]!;
+};
+
+/** The goodbye said for `reason` (only reasons in GOODBYE_REASONS get one). */
+export const goodbyeText = (s: CallSettings, reason: CloseReason): string =>
+  (s.goodbye.messages as Record<string, string>)[reason] ?? s.goodbye.messages.user_unresponsive;
 
 /** Whether dials put the caller on hold (dial.holdCaller). */
 const holdsCaller = (s: CallSettings): boolean => s.dial.holdCaller.audioInput || s.dial.holdCaller.muteTrack;
 
 /** Reasons whose close is polite: someone is still there to hear a goodbye. */
-const GOODBYE_REASONS: readonly CloseReason[] = ['user_unresponsive', 'end_requested', 'max_duration', 'drain'];
+const GOODBYE_REASONS: readonly CloseReason[] = GOODBYE_TEXT_REASONS;
 
 const callSetup = setup({
   types: {
@@ -81,6 +93,14 @@ const callSetup = setup({
     trackUserState: assign({
       userSpeaking: ({ context, event }) => (event.type === 'USER_STATE' ? event.state === 'speaking' : context.userSpeaking),
     }),
+    trackCalleeSpeech: assign({
+      calleeSpeaking: ({ context, event }) => (event.type === 'CALLEE_SPEAKING' ? context.callee && event.speaking : context.calleeSpeaking),
+    }),
+    calleeJoined: assign({ callee: true }),
+    calleeLeft: assign({ callee: false, calleeSpeaking: false }),
+    countDial: assign({ dialsPlaced: ({ context }) => Math.min(context.dialsPlaced + 1, context.settings.dial.maxPerCall) }),
+    // The session's input is linked to the caller: once they are gone, their (stale) speaking state says nothing.
+    forgetCallerSpeech: assign({ userSpeaking: false }),
     trackAgentState: assign({
       agentListening: ({ context, event }) =>
         event.type === 'AGENT_STATE' ? event.state === 'listening' : context.agentListening,
@@ -99,9 +119,18 @@ const callSetup = setup({
   guards: {
     presencePaused: ({ context }) => context.tools > 0 || context.dialNumber !== null,
     agentListening: ({ context }) => context.agentListening,
-    // As LiveKit arms its own away timer: only while the agent listens and the user does not speak.
-    silenceCounts: ({ context }) => context.agentListening && !context.userSpeaking,
-    isAway: ({ event }) => event.type === 'USER_STATE' && event.state === 'away',
+    // As LiveKit arms its own away timer: only while the agent listens and nobody speaks.
+    silenceCounts: ({ context }) => context.agentListening && !context.userSpeaking && !context.calleeSpeaking,
+    // A conference: LiveKit's away (which hears only the caller) is not the signal; the machine's own window is.
+    inConference: ({ context }) => context.callee,
+    calleeStartsSpeaking: ({ context, event }) => event.type === 'CALLEE_SPEAKING' && event.speaking && context.callee,
+    dialAnswered: ({ event }) => event.type === 'DIAL_SETTLED' && event.outcome === 'answered',
+    dialLimitReached: ({ context }) => context.dialsPlaced >= context.settings.dial.maxPerCall,
+    // With onCallerLeft 'continue', the call goes on while a dial may still bring someone in, or a callee is there.
+    callGoesOnWithoutCaller: ({ context }) =>
+      context.settings.dial.onCallerLeft === 'continue' && (context.callee || context.dialNumber !== null),
+    nobodyLeft: ({ context }) => context.callerGone && !context.callee && context.dialNumber === null,
+    isAway: ({ context, event }) => event.type === 'USER_STATE' && event.state === 'away' && !context.callee && !context.callerGone,
     // What brings the user back: a final transcript always; detected speech only with activitySignal 'vad'.
     isActivity: ({ context, event }) =>
       event.type === 'TRANSCRIPT' ||
@@ -122,7 +151,8 @@ const callSetup = setup({
     wantsGoodbye: ({ context }) =>
       context.closeReason !== null &&
       GOODBYE_REASONS.includes(context.closeReason) &&
-      !context.callerGone &&
+      // Someone to hear it: the caller, or the callee a call went on with.
+      (!context.callerGone || context.callee) &&
       !context.roomGone &&
       !context.agentGone,
   },
@@ -182,6 +212,9 @@ export const callMachine = callSetup.createMachine({
     tools: 0,
     agentListening: false,
     userSpeaking: false,
+    callee: false,
+    calleeSpeaking: false,
+    dialsPlaced: 0,
     dialNumber: null,
     closeReason: null,
     callerGone: false,
@@ -192,6 +225,9 @@ export const callMachine = callSetup.createMachine({
   states: {
     live: {
       type: 'parallel',
+      // The caller left earlier (onCallerLeft 'continue') and now nobody is left: the dial did not bring anyone in,
+      // or the callee left too.
+      always: { guard: 'nobodyLeft', target: 'closing', actions: { type: 'closeFor', params: { reason: 'caller_left' } } },
       on: {
         // Tools and agent state are tracked here; the presence region derives pause/hold from them.
         TOOL_STARTED: { actions: 'toolStarted' },
@@ -210,9 +246,12 @@ export const callMachine = callSetup.createMachine({
             target: 'closing',
             actions: ['markCallerGone', { type: 'closeFor', params: { reason: 'caller_left' } }, cancelDial],
           },
-          // 'continue' (or no dial): `closing` lets an in-flight dial settle first.
+          // 'continue': the call goes on with the callee (or the one being dialed, should they answer). Presence
+          // follows whoever is left; the room is not deleted under someone who just answered.
+          { guard: 'callGoesOnWithoutCaller', actions: ['markCallerGone', 'forgetCallerSpeech'] },
           { target: 'closing', actions: ['markCallerGone', { type: 'closeFor', params: { reason: 'caller_left' } }] },
         ],
+        CALLEE_LEFT: { actions: 'calleeLeft' },
         ROOM_DISCONNECTED: [
           // The room is gone: its participants, the dial's included. Nothing to wait for, nobody to say goodbye to.
           {
@@ -241,10 +280,15 @@ export const callMachine = callSetup.createMachine({
                   initial: 'trusting',
                   on: {
                     TRANSCRIPT: { target: '.trusting', actions: 'resetAttemptsIfConfigured' },
+                    // The callee talking is activity too: a fresh own window (held while they speak).
+                    CALLEE_SPEAKING: { guard: 'calleeStartsSpeaking', target: '.ownWindow', reenter: true, actions: 'resetAttemptsIfConfigured' },
                   },
                   states: {
                     // LiveKit's away timer is armed (both sides listening): its edge-triggered `away` is the signal.
+                    // Not in a conference, or once the caller left: LiveKit hears only the caller, so the machine
+                    // runs its own window, which everyone's speech holds and restarts.
                     trusting: {
+                      always: { guard: ({ context }) => context.callee || context.callerGone, target: 'ownWindow' },
                       on: {
                         USER_STATE: [
                           { guard: 'isAway', target: '#call.live.presence.active.away' },
@@ -278,6 +322,7 @@ export const callMachine = callSetup.createMachine({
                 away: {
                   initial: 'next',
                   on: {
+                    CALLEE_SPEAKING: { guard: 'calleeStartsSpeaking', target: 'present', actions: 'resetAttemptsIfConfigured' },
                     USER_STATE: {
                       guard: 'isActivity',
                       target: 'present.trusting',
@@ -300,12 +345,16 @@ export const callMachine = callSetup.createMachine({
                     prompting: {
                       entry: {
                         type: 'checkIn',
-                        params: ({ context }) => ({
-                          attempt: context.attempt,
-                          mode: context.settings.checkIn.mode,
-                          instructions: context.settings.checkIn.instructions,
-                          text: checkInText(context.settings, context.attempt),
-                        }),
+                        params: ({ context }) => {
+                          const audience: Audience = context.callee ? 'room' : 'caller';
+                          return {
+                            attempt: context.attempt,
+                            mode: context.settings.checkIn.mode,
+                            instructions: audience === 'room' ? context.settings.checkIn.roomInstructions : context.settings.checkIn.instructions,
+                            text: checkInText(context.settings, context.attempt, audience),
+                            audience,
+                          };
+                        },
                       },
                       // The interval counts from the end of this prompt's playout; a playout that never reports
                       // is bounded by checkIn.maxSeconds.
@@ -324,6 +373,7 @@ export const callMachine = callSetup.createMachine({
               on: {
                 USER_STATE: { guard: 'isActivity', actions: 'resetAttemptsIfConfigured' },
                 TRANSCRIPT: { actions: 'resetAttemptsIfConfigured' },
+                CALLEE_SPEAKING: { guard: 'calleeStartsSpeaking', actions: 'resetAttemptsIfConfigured' },
               },
             },
           },
@@ -332,7 +382,11 @@ export const callMachine = callSetup.createMachine({
         // handler only when no region handles the event, and the presence region handles USER_STATE.
         user: {
           initial: 'tracking',
-          states: { tracking: { on: { USER_STATE: { actions: 'trackUserState' } } } },
+          states: {
+            tracking: {
+              on: { USER_STATE: { actions: 'trackUserState' }, CALLEE_SPEAKING: { actions: 'trackCalleeSpeech' } },
+            },
+          },
         },
         dial: {
           initial: 'idle',
@@ -348,9 +402,14 @@ export const callMachine = callSetup.createMachine({
                     },
                   },
                   {
+                    guard: 'dialLimitReached',
+                    actions: { type: 'dialRefused', params: ({ event }) => ({ number: numberOf(event), reason: 'limit' as const }) },
+                  },
+                  {
                     target: 'dialing',
                     actions: [
                       'rememberDial',
+                      'countDial',
                       { type: 'dialStart', params: ({ event }) => ({ number: numberOf(event) }) },
                       holdIfConfigured,
                     ],
@@ -368,11 +427,19 @@ export const callMachine = callSetup.createMachine({
                     params: ({ event }) => ({ number: numberOf(event), reason: 'dial_in_flight' as const }),
                   },
                 },
-                DIAL_SETTLED: {
-                  guard: 'settlesOurDial',
-                  target: 'idle',
-                  actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, endDial],
-                },
+                DIAL_SETTLED: [
+                  // Answered: the callee is in the room, a conference begins.
+                  {
+                    guard: and(['settlesOurDial', 'dialAnswered']),
+                    target: 'idle',
+                    actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, endDial, 'calleeJoined'],
+                  },
+                  {
+                    guard: 'settlesOurDial',
+                    target: 'idle',
+                    actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, endDial],
+                  },
+                ],
               },
             },
           },
@@ -443,7 +510,13 @@ export const callMachine = callSetup.createMachine({
       },
     },
     goodbye: {
-      entry: { type: 'goodbye', params: ({ context }) => ({ text: context.settings.goodbye.message }) },
+      entry: {
+        type: 'goodbye',
+        params: ({ context }) => {
+          const reason = context.closeReason ?? 'user_unresponsive';
+          return { text: goodbyeText(context.settings, reason), reason };
+        },
+      },
       after: { goodbyeMax: 'closed' },
       on: {
         PLAYOUT_FINISHED: { guard: 'isGoodbyePlayout', target: 'closed' },

@@ -16,7 +16,7 @@ export type DialOutcome = 'answered' | 'busy' | 'no-answer' | 'failed' | 'cancel
 export const DIAL_OUTCOMES: readonly DialOutcome[] = ['answered', 'busy', 'no-answer', 'failed', 'cancelled'];
 
 /** Why a dial request was refused; it is never dialed. */
-export type DialRefusal = 'not_e164' | 'not_allowed' | 'dial_in_flight' | 'closing';
+export type DialRefusal = 'not_e164' | 'not_allowed' | 'dial_in_flight' | 'closing' | 'limit';
 
 /** Why the call ends. Exactly one reason per call, the first one that happened. */
 export type CloseReason =
@@ -36,6 +36,9 @@ export type CloseReason =
 /** Who asked to end the call: a frontend (RPC), a backend, or the agent itself (its end_call tool). */
 export type EndSource = 'frontend' | 'backend' | 'agent';
 
+/** Who a check-in speaks to: the caller alone, or everyone in a conference with a dialed participant. */
+export type Audience = 'caller' | 'room';
+
 /** Which spoken prompt a playout belongs to. */
 export type PromptKind = 'checkIn' | 'goodbye' | 'warning';
 
@@ -53,6 +56,13 @@ export type CallEvent =
   /** A prompt finished playing (or was interrupted). `attempt` identifies the check-in it belongs to. */
   | { type: 'PLAYOUT_FINISHED'; prompt: PromptKind; attempt?: number; interrupted?: boolean }
   | { type: 'CALLER_DISCONNECTED' }
+  /**
+   * The answered dialed participant (the callee) started or stopped speaking, from the room's active-speaker updates.
+   * In a conference the session's own input hears only the caller; this is how presence hears the callee.
+   */
+  | { type: 'CALLEE_SPEAKING'; speaking: boolean }
+  /** The answered dialed participant left the room. */
+  | { type: 'CALLEE_LEFT' }
   /**
    * The agent's room connection ended (rtc-node's `RoomEvent.Disconnected`). `deleted` only for
    * `DisconnectReason.ROOM_DELETED`: any other reason (network lost, ...) leaves the room and its participants, a
@@ -79,14 +89,15 @@ export const PRESENCE_EVENT_TYPES: readonly CallEventType[] = [
   'TOOL_STARTED',
   'TOOL_FINISHED',
   'PLAYOUT_FINISHED',
+  'CALLEE_SPEAKING',
 ];
 
 /** What the machine asks for, by action name, with its parameters. */
 export interface Commands {
   /** Say check-in number `attempt` (1-based): generate it from `instructions` (llm) or say `text` (fixed). */
-  checkIn: { attempt: number; mode: 'llm' | 'fixed'; instructions: string; text: string };
-  /** Say the goodbye (fixed text) and report its playout. */
-  goodbye: { text: string };
+  checkIn: { attempt: number; mode: 'llm' | 'fixed'; instructions: string; text: string; audience: Audience };
+  /** Say the goodbye for `reason` (fixed text) and report its playout. */
+  goodbye: { text: string; reason: CloseReason };
   /** Say the max-duration warning. */
   warn: { text: string };
   /** Start dialing `number`; report with DIAL_SETTLED. */

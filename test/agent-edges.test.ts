@@ -43,8 +43,6 @@ describe('dispatch metadata overrides', () => {
     ['{"checkIn":{"interval":0}}', /checkIn\.interval: .*\(got 0\)/],
     ['{"dial":{"allow":"everything"}}', /dial\.allow: .*\(got "everything"\)/],
     ['{"surprise":1}', /surprise: unknown key/],
-    // The worker's kill timer was fixed at startup: a per-call value would only make the config lie about it.
-    ['{"shutdown":{"processTimeout":600}}', /shutdown\.processTimeout \(got 600\).*cannot be overridden per call/],
   ])('logs a clear error for %s and keeps the defaults: the call goes on', (metadata, message) => {
     const { config, error } = withDispatchMetadata(agentConfig, metadata);
     expect(config).toBe(agentConfig);
@@ -52,7 +50,15 @@ describe('dispatch metadata overrides', () => {
   });
 
   it('ignores empty metadata', () => {
-    expect(withDispatchMetadata(agentConfig, '')).toEqual({ config: agentConfig, error: null });
+    expect(withDispatchMetadata(agentConfig, '')).toEqual({ config: agentConfig, error: null, rejected: [] });
+  });
+
+  it("the worker's kill timer was fixed at startup: shutdown.processTimeout is refused, named, and the rest applies", () => {
+    const { config, error, rejected } = withDispatchMetadata(agentConfig, '{"shutdown":{"processTimeout":600},"checkIn":{"maxPrompts":1}}');
+    expect(error).toBeNull();
+    expect(rejected.map((r) => r.key)).toEqual(['shutdown.processTimeout']);
+    expect(config.shutdown.processTimeout).toBe(agentConfig.shutdown.processTimeout);
+    expect(config.checkIn.maxPrompts).toBe(1);
   });
 });
 

@@ -20,7 +20,7 @@ describe('agent.config.ts', () => {
     expect(agentConfig.checkIn).toMatchObject({ mode: 'llm', interval: 10, maxPrompts: 3, resetOnSpeech: true });
     expect(agentConfig.goodbye.maxSeconds).toBe(10);
     expect(agentConfig.closeAction).toBe('delete-room');
-    expect(agentConfig.dial).toMatchObject({ settleTimeout: 45, onCallerLeft: 'cancel', allow: ['*'] });
+    expect(agentConfig.dial).toMatchObject({ settleTimeout: 45, onCallerLeft: 'cancel', allow: ['+1*'], maxPerCall: 3 });
     expect(agentConfig.maxCallDuration).toBeNull();
     expect(agentConfig.shutdown.budget).toBe(5);
   });
@@ -96,13 +96,13 @@ describe('overrides', () => {
       AGENT_USER_AWAY_TIMEOUT: '20',
       AGENT_CHECKIN_MODE: 'fixed',
       AGENT_DIAL_ALLOW: '+1*, +44*',
-      AGENT_CONFIG_JSON: '{"goodbye":{"message":"Bye."}}',
+      AGENT_CONFIG_JSON: '{"goodbye":{"messages":{"end_requested":"Bye."}}}',
     });
     const c = withOverrides(agentConfig, o, 'environment');
     expect(c.presence.userAwayTimeout).toBe(20);
     expect(c.checkIn.mode).toBe('fixed');
     expect(c.dial.allow).toEqual(['+1*', '+44*']);
-    expect(c.goodbye.message).toBe('Bye.');
+    expect(c.goodbye.messages.end_requested).toBe('Bye.');
   });
 
   it('say clearly when AGENT_CONFIG_JSON is not JSON', () => {

@@ -82,11 +82,28 @@ describe('outbound dial guard', () => {
     expect(call.of('shutdown')[0]!.reason).toBe('caller_left');
   });
 
-  it("caller hangs up mid-dial with onCallerLeft 'continue': the dial settles first", () => {
+  it("caller hangs up mid-dial with onCallerLeft 'continue': the dial settles, and a callee who answers is not hung up", () => {
     const call = startCall({ dial: { onCallerLeft: 'continue' } }).at(0, listening).at(1, dial()).at(4, { type: 'CALLER_DISCONNECTED' });
     expect(call.types()).toEqual(['dialStart']);
     call.at(9, settled('answered'));
+    // The call goes on with the callee: no close, no room deletion under someone who just answered.
+    expect(call.types()).toEqual(['dialStart', 'dialEnd']);
+    expect(call.done()).toBe(false);
+  });
+
+  it("caller hangs up mid-dial with onCallerLeft 'continue' and nobody answers: then the call ends (caller_left)", () => {
+    const call = startCall({ dial: { onCallerLeft: 'continue' } }).at(0, listening).at(1, dial()).at(4, { type: 'CALLER_DISCONNECTED' });
+    call.at(9, settled('busy', 486));
     expect(call.types()).toEqual(['dialStart', 'dialEnd', 'sessionClose', 'shutdown', 'deleteRoom']);
+    expect(call.of('shutdown').map((s) => s.reason)).toEqual(['caller_left']);
+  });
+
+  it('dial.maxPerCall: further dials are refused with reason limit, answered or not', () => {
+    const call = startCall({ dial: { maxPerCall: 2 } }).at(0, listening);
+    call.at(1, dial()).at(2, settled('busy', 486)).at(3, dial('+15550002222')).at(4, settled('no-answer', 480, '+15550002222'));
+    call.at(5, dial('+15550003333'));
+    expect(call.of('dialStart').map((d) => d.number)).toEqual([MANAGER, '+15550002222']);
+    expect(call.of('dialRefused')).toEqual([expect.objectContaining({ number: '+15550003333', reason: 'limit' })]);
   });
 
   it('room deleted mid-dial: the dial is recorded as cancelled and the call ends without touching the room', () => {

@@ -81,14 +81,15 @@ export const FAULTS: Case[] = [
   { name: 'SIGTERM mid-dial', scenario: join(DIR, '06-settle-timeout.json'), reason: 'drain' },
   {
     name: 'SIGTERM during the goodbye',
-    // An 11.6 s goodbye from t=10.6 (check-in at 5 for 1.6 s, then 4 s): a SIGTERM at 15 lands well inside it, even
-    // on a busy machine's scaled clock.
+    // The SIGTERM is played the moment the goodbye starts (an 11.6 s goodbye), wherever a busy machine's scaled
+    // clock puts that moment.
     scenario: {
       name: 'sigterm in goodbye',
-      config: { ...quick, checkIn: { ...quick.checkIn, mode: 'fixed' }, goodbye: { message: LONG_GOODBYE, maxSeconds: 15 }, shutdown: { onSigterm: 'drain' } },
-      steps: [{ at: 15, sigterm: true }],
+      config: { ...quick, checkIn: { ...quick.checkIn, mode: 'fixed' }, goodbye: { messages: { user_unresponsive: LONG_GOODBYE }, maxSeconds: 15 }, shutdown: { onSigterm: 'drain' } },
+      steps: [],
       until: 60,
     },
+    faults: { sigtermDuringGoodbye: true },
     reason: 'user_unresponsive',
     check: (r) => {
       const goodbye = r.timeline.filter((e) => e.type === 'goodbye' || e.type === 'sigterm' || (e.type === 'playoutEnd' && e.prompt === 'goodbye'));

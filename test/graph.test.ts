@@ -12,18 +12,21 @@ import { explore, serializeCallSnapshot, type ExploredTransition } from '../mach
 import { defineConfig } from '../src/config/load.js';
 import type { AgentConfigInput } from '../src/config/schema.js';
 
+// dial.maxPerCall is 1 here: the dial counter behaves the same at every count below the limit, so
+// a larger default only multiplies the states without adding behaviour.
 const CONFIGS: Record<string, AgentConfigInput> = {
-  defaults: {},
-  'fixed, transcript signal, no reset, 2 prompts': {
+  'defaults, 1 dial': { dial: { maxPerCall: 1 } },
+  'fixed, transcript signal, no reset, 2 prompts, 1 dial': {
     presence: { activitySignal: 'transcript' },
     checkIn: { mode: 'fixed', maxPrompts: 2, resetOnSpeech: false },
+    dial: { maxPerCall: 1 },
   },
-  'continue on caller left, leave, max duration with warning, caller hold': {
-    dial: { onCallerLeft: 'continue', holdCaller: { audioInput: true, muteTrack: true } },
+  'continue on caller left, leave, max duration with warning, caller hold, 1 dial': {
+    dial: { onCallerLeft: 'continue', holdCaller: { audioInput: true, muteTrack: true }, maxPerCall: 1 },
     closeAction: 'leave',
     maxCallDuration: { seconds: 600, warnBefore: 30 },
   },
-  'max duration without warning, 1 prompt': { checkIn: { maxPrompts: 1 }, maxCallDuration: { seconds: 600, warnBefore: 0 } },
+  'max duration without warning, 1 prompt, 1 dial': { checkIn: { maxPrompts: 1 }, maxCallDuration: { seconds: 600, warnBefore: 0 }, dial: { maxPerCall: 1 } },
 };
 
 const CLOSING = new Set(['checkIn', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
@@ -77,6 +80,31 @@ describe.each(Object.entries(CONFIGS))('state graph (%s)', (_name, input) => {
       if (!types.includes('shutdown')) bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)} did not shut down: ${types.join(',')}`);
       const deletes = settings.closeAction === 'delete-room' && !t.from.context.roomGone;
       if (types.includes('deleteRoom') !== deletes) bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)}: deleteRoom ${!deletes}`);
+    }
+    expect(bad.slice(0, 10)).toEqual([]);
+  });
+
+  it('(f) no presence-driven check-in, goodbye or close while a human speaks; in a conference LiveKit\'s caller-only away is not the signal', () => {
+    const bad: string[] = [];
+    const PRESENCE_ACTS = (t: ExploredTransition) =>
+      t.commands.some((c) => c.type === 'checkIn' || (c.type === 'goodbye' && c.reason === 'user_unresponsive') || (c.type === 'shutdown' && c.reason === 'user_unresponsive'));
+    for (const t of transitions) {
+      // The close decided earlier (the goodbye playing) is not a new presence decision.
+      if (t.from.status !== 'active' || !PRESENCE_ACTS(t) || t.from.matches('goodbye')) continue;
+      // Human speech: the callee's, and the caller's as LiveKit's VAD reports it unless the config says the line is
+      // noisy (activitySignal 'transcript': only a transcript is speech there).
+      const callerSpeech = t.to.context.userSpeaking && settings.presence.activitySignal === 'vad';
+      const speaking = callerSpeech || t.to.context.calleeSpeaking;
+      if (speaking) bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)}: presence acted while someone speaks`);
+      if ((t.from.context.callee || t.from.context.callerGone) && t.event.type === 'USER_STATE') {
+        bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)}: LiveKit's caller-only away acted in a conference`);
+      }
+    }
+    // Structurally: in a conference presence never trusts LiveKit's away (it runs its own window).
+    for (const s of states.values()) {
+      if (s.status === 'active' && s.matches('live') && (s.context.callee || s.context.callerGone) && s.matches({ live: { presence: { active: { present: 'trusting' } } } })) {
+        bad.push(`trusting LiveKit in a conference: ${JSON.stringify(s.value)}`);
+      }
     }
     expect(bad.slice(0, 10)).toEqual([]);
   });

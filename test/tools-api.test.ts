@@ -37,7 +37,7 @@ const toModel = (s: string) => JSON.stringify(s);
 
 const DIALING = (n: string) => `Dialing ${n} now. Tell the user you are calling.`;
 const ENDING = 'The call is ending; a goodbye is being said.';
-const GOODBYE = defineConfig({}).goodbye.message;
+const GOODBYE = defineConfig({}).goodbye.messages;
 
 const quiet = {
   presence: { userAwayTimeout: 30 },
@@ -172,7 +172,7 @@ describe('end_call, through session.run', () => {
     // to the speech handle), so the goodbye is read from the session's history.
     result.expect.noMoreEvents();
     expect(call.types()).toContain('playoutEnd');
-    expect(lastSaid()).toBe(GOODBYE);
+    expect(lastSaid()).toBe(GOODBYE.end_requested);
 
     expect(await call.bridge.ended).toBe('end_requested');
     await call.bridge.drain();
@@ -215,7 +215,7 @@ describe('end-session RPC (agent.endSession), on a live call', () => {
     expect(call.shutdowns).toEqual(['end_requested']);
     expect(call.types().filter((t) => ['goodbye', 'sessionClose', 'shutdown', 'deleteRoom'].includes(t))).toEqual(['goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
     // The caller heard the goodbye: it is the conversation's last word.
-    expect(lastSaid()).toBe(GOODBYE);
+    expect(lastSaid()).toBe(GOODBYE.end_requested);
   });
 
   it('refuses a caller not allowed by endSession.allow, naming them; the conversation goes on', async () => {
@@ -269,6 +269,6 @@ describe('check-in generation (checkIn.mode llm)', () => {
 
     // Then the goodbye (a fixed text, said), and the close.
     expect(await call.bridge.ended).toBe('user_unresponsive');
-    expect(sayCalls).toHaveBeenCalledWith(GOODBYE, { allowInterruptions: false });
+    expect(sayCalls).toHaveBeenCalledWith(GOODBYE.user_unresponsive, { allowInterruptions: false });
   });
 });

@@ -27,8 +27,9 @@ export function callEntry(join: JoinCall, extra: Pick<CallSetup, 'onShutdown'> =
   return async (ctx) => {
     const logger = log().child({ room: ctx.job.room?.name });
     // Validated before anything starts; a bad per-call override is logged and the defaults are used.
-    const { config, error } = withDispatchMetadata(await loadRuntimeConfig(), ctx.job.metadata);
+    const { config, error, rejected } = withDispatchMetadata(await loadRuntimeConfig(), ctx.job.metadata);
     if (error) logger.warn({ error }, 'dispatch metadata ignored');
+    for (const r of rejected) logger.warn({ key: r.key, reason: r.reason }, 'dispatch metadata key refused');
     const { session, caller } = await join(ctx, config);
     const { url, apiKey, apiSecret } = ctx.info;
     return startCall({
@@ -39,6 +40,7 @@ export function callEntry(join: JoinCall, extra: Pick<CallSetup, 'onShutdown'> =
       roomName: ctx.room.name || ctx.job.room?.name || '',
       ...(caller ? { caller } : {}),
       logger: { info: (f, m) => logger.info(f, m), warn: (f, m) => logger.warn(f, m) },
+      overrideRejections: rejected,
       ...extra,
     });
   };

@@ -4,13 +4,14 @@
  * in the framework's job process; the worker tests and the benchmark run that same entry without a room.
  */
 import { voice, type JobContext } from '@livekit/agents';
-import { RoomEvent, TrackSource, type DisconnectReason, type RemoteParticipant } from '@livekit/rtc-node';
+import { RoomEvent, TrackSource, type DisconnectReason, type Participant, type RemoteParticipant } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
-import { disconnectEvent, disconnectReasonName } from '../bridge/roomEvents.js';
+import { calleeSpeechEvent, disconnectEvent, disconnectReasonName } from '../bridge/roomEvents.js';
+import type { OverrideRejection } from '../config/dispatch.js';
 import type { AgentConfig } from '../config/schema.js';
-import { SipDialer } from '../dialer/sipDialer.js';
+import { isDialedIdentity, SipDialer } from '../dialer/sipDialer.js';
 import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { openRecordSink, type RecordSink } from '../record/sessionRecord.js';
 import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
@@ -28,6 +29,8 @@ export interface CallSetup {
   logger: BridgeLogger;
   /** Where the session record goes; default: a JSONL file in `config.record.dir` (when `record.enabled`). */
   sink?: RecordSink | null;
+  /** Dispatch-metadata keys refused or narrowed (withDispatchMetadata): recorded as `overrideRejected`. */
+  overrideRejections?: readonly OverrideRejection[];
   /** Extra shutdown callbacks, each with its own deadline (see CallLifecycle). */
   onShutdown?: { name: string; fn: (signal: AbortSignal) => Promise<void> | void; timeoutMs?: number }[];
 }
@@ -52,6 +55,7 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
         : null;
   sink?.write({ type: 'session', session: ctx.job.id, room: roomName, startedAt: new Date().toISOString(), mode: ctx.isFakeJob ? 'simulation' : 'agent' });
 
+  for (const r of o.overrideRejections ?? []) sink?.write({ t: t(), type: 'overrideRejected', key: r.key });
   const lifecycle = callLifecycle(config, sink, t, logger);
   const rooms = new RoomServiceClient(api.url, api.apiKey, api.apiSecret);
   const caller = o.caller;
@@ -106,16 +110,33 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     bridge.send(event);
   });
 
+  // A dialed participant (the callee) in a conference: the session's input hears only the caller, so presence hears
+  // the callee through the room's active speakers.
+  let calleeSpeaking = false;
+  ctx.room.on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) => {
+    const event = calleeSpeechEvent(calleeSpeaking, speakers, isDialedIdentity);
+    if (event?.type !== 'CALLEE_SPEAKING' || bridge.isEnded) return;
+    calleeSpeaking = event.speaking;
+    sink?.write({ t: t(), type: 'calleeSpeech', speaking: event.speaking });
+    bridge.send(event);
+  });
+  ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
+    if (bridge.isEnded) return;
+    if (caller && p.identity === caller.identity) {
+      sink?.write({ t: t(), type: 'callerHangup' });
+      bridge.send({ type: 'CALLER_DISCONNECTED' });
+    } else if (isDialedIdentity(p.identity)) {
+      sink?.write({ t: t(), type: 'calleeLeft' });
+      bridge.send({ type: 'CALLEE_LEFT' });
+    }
+  });
+
   if (caller) {
-    ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
-      if (p.identity === caller.identity) {
-        sink?.write({ t: t(), type: 'callerHangup' });
-        bridge.send({ type: 'CALLER_DISCONNECTED' });
-      }
-    });
+    // `$caller` in endSession.allow is the caller this agent serves.
+    const allow = config.endSession.allow.map((a) => (a === '$caller' ? caller.identity : a));
     ctx.room.localParticipant?.registerRpcMethod(
       END_SESSION_RPC,
-      endSessionHandler({ allow: config.endSession.allow, end: () => bridge.send({ type: 'END_REQUESTED', source: 'frontend' }), log: (f, m) => logger.info(f, m) }),
+      endSessionHandler({ allow, end: () => bridge.send({ type: 'END_REQUESTED', source: 'frontend' }), log: (f, m) => logger.info(f, m) }),
     );
   }
 

@@ -15,6 +15,7 @@ const EXPLAIN: Record<DialRefusal, string> = {
   not_allowed: "Calling that number is not allowed by this agent's dialing policy. Tell the user you cannot call it.",
   dial_in_flight: 'Another number is already being dialed. Wait until that call is answered or fails.',
   closing: 'The call is ending; no new calls can be placed.',
+  limit: 'This call has placed as many outgoing calls as it may (dial.maxPerCall). Tell the user no more numbers can be dialed on this call.',
 };
 
 export function explainRefusal(reason: DialRefusal): string {

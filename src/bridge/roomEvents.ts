@@ -32,6 +32,15 @@ export function sessionCloseEvent(reason: voice.ShutdownReason): CallEvent {
   return reason === voice.CloseReason.USER_INITIATED || reason === voice.CloseReason.JOB_SHUTDOWN ? { type: 'JOB_SHUTDOWN' } : { type: 'SESSION_CLOSED' };
 }
 
+/**
+ * The room's active speakers (`RoomEvent.ActiveSpeakersChanged`) as the callee starting or stopping to speak, or
+ * null when that did not change. `isCallee` tells a dialed participant from everyone else.
+ */
+export function calleeSpeechEvent(wasSpeaking: boolean, speakers: readonly { identity: string }[], isCallee: (identity: string) => boolean): CallEvent | null {
+  const speaking = speakers.some((p) => isCallee(p.identity));
+  return speaking === wasSpeaking ? null : { type: 'CALLEE_SPEAKING', speaking };
+}
+
 /** `DisconnectReason` by name, for logs, scenarios and the record (`ROOM_DELETED`, `CLIENT_INITIATED`, ...). */
 export function disconnectReasonName(reason: DisconnectReason | undefined): string {
   return reason === undefined ? 'UNKNOWN_REASON' : (DisconnectReason[reason] ?? String(reason));

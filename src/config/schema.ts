@@ -18,6 +18,11 @@ const wholeSeconds = (what: string) =>
 export const DEFAULT_DENIED_PREFIXES = [
   '+1900*', // US/Canada premium rate
   '+1976*', // US pay-per-call
+  // Inside +1 but international rates: Caribbean and Atlantic area codes that revenue-share ("one ring") fraud
+  // targets because they look like US numbers.
+  ...['242', '246', '264', '268', '284', '345', '441', '473', '649', '658', '664', '721', '758', '767', '784', '809', '829', '849', '868', '869', '876'].map(
+    (area) => `+1${area}*`,
+  ),
   '+449*', // UK premium rate (09xx)
   '+4470*', // UK "personal numbers", a classic fraud range
   '+4487*', // UK revenue-sharing (087x)
@@ -28,7 +33,7 @@ export const DEFAULT_DENIED_PREFIXES = [
   '+881*', // satellite / global mobile
   '+882*', // international networks
   '+883*',
-] as const;
+];
 
 /** A dial pattern: an exact E.164 number, a prefix ending in `*`, or `*` alone (everything). */
 const dialPattern = z
@@ -62,13 +67,35 @@ const checkIn = z.strictObject({
     .array(z.string().min(1))
     .min(1)
     .default(['Are you still there?', 'Hello? I can wait if you need a moment.', 'I still cannot hear you.']),
+  /** In a conference (a dialed participant answered and is in the room) the check-in addresses everyone: these
+   * instructions (`llm`) or texts (`fixed`) instead. */
+  roomInstructions: z
+    .string()
+    .min(1)
+    .default('Nobody on this call has spoken for a while. Briefly ask whether everyone is still there.'),
+  roomMessages: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['Is everyone still there?', 'Hello? Is anyone still on the line?', 'I still cannot hear anyone.']),
   /** Upper bound on a check-in's playout: a prompt whose playout never reports done is treated as done. */
   maxSeconds: seconds('checkIn.maxSeconds').default(15),
 });
 
+/** Close reasons someone is still there to hear a goodbye for; each has its own text. */
+export const GOODBYE_REASONS = ['user_unresponsive', 'end_requested', 'max_duration', 'drain'] as const;
+export type GoodbyeReason = (typeof GOODBYE_REASONS)[number];
+
 const goodbye = z.strictObject({
-  /** Said (fixed text, not generated) before an orderly close. */
-  message: z.string().min(1).default("It seems you've stepped away. I'll end the call now. Goodbye!"),
+  /** Said (fixed text, not generated) before an orderly close, by close reason: a user who asked to end the call
+   * is not told they stepped away. */
+  messages: z
+    .strictObject({
+      user_unresponsive: z.string().min(1).default("It seems you've stepped away. I'll end the call now. Goodbye!"),
+      end_requested: z.string().min(1).default('Okay, ending the call now. Goodbye!'),
+      max_duration: z.string().min(1).default("We've reached the time limit for this call. Goodbye!"),
+      drain: z.string().min(1).default('I have to end the call now. Sorry about that, goodbye!'),
+    })
+    .prefault({}),
   /** Upper bound on waiting for the goodbye's playout before closing anyway. */
   maxSeconds: seconds('goodbye.maxSeconds').default(10),
 });
@@ -82,10 +109,13 @@ const dial = z.strictObject({
   maxSeconds: seconds('dial.maxSeconds').default(60),
   /** What a caller hanging up mid-dial does to the dial: cancel it explicitly, or let it continue and settle. */
   onCallerLeft: z.enum(['cancel', 'continue']).default('cancel'),
-  /** Numbers that may be dialed. Default: all E.164 numbers not denied below. Narrow it to your countries. */
-  allow: z.array(dialPattern).default(['*']),
+  /** Numbers that may be dialed. Default: one country (+1, US and Canada), minus the denied ranges below. Set it to
+   * the countries or exact numbers you serve; `['*']` would let an injected prompt dial anywhere not denied. */
+  allow: z.array(dialPattern).default(['+1*']),
   /** Numbers that may never be dialed, even when allowed (see DEFAULT_DENIED_PREFIXES). */
   deny: z.array(dialPattern).default([...DEFAULT_DENIED_PREFIXES]),
+  /** Dials one call may place (answered or not); further requests are refused with reason `limit`. */
+  maxPerCall: z.number().int().min(1).max(20).default(3),
   /** LiveKit outbound SIP trunk id used by the dialer (env SIP_OUTBOUND_TRUNK_ID). */
   sipTrunkId: z.string().default(''),
   /**
@@ -142,8 +172,9 @@ const record = z.strictObject({
 
 const endSession = z.strictObject({
   /** Participant identities allowed to end the call through the `agent.endSession` RPC: exact identities, prefixes
-   * ending in `*`, or `*` for any participant in the room. */
-  allow: z.array(z.string().min(1)).default(['*']),
+   * ending in `*`, `*` for any participant in the room, and `$caller` for the caller the agent serves. Default: the
+   * caller and backend participants (identities starting `backend-`, which only your token server can mint). */
+  allow: z.array(z.string().min(1)).default(['$caller', 'backend-*']),
 });
 
 const models = z.strictObject({

@@ -30,6 +30,11 @@ export interface SipDialerOptions {
   log?: (fields: Record<string, unknown>, msg: string) => void;
 }
 
+/** The identity this dialer gives the participant it dials (one per dial). */
+export const dialedIdentity = (number: string, seq: number) => `sip-${number.replace(/\D/g, '')}-${seq}`;
+/** Whether a room participant is one this agent dialed (a callee), by the identity scheme above. */
+export const isDialedIdentity = (identity: string) => /^sip-\d+-\d+$/.test(identity);
+
 export class SipDialer implements Dialer {
   private readonly sip: SipClient;
   private readonly rooms: RoomServiceClient;
@@ -43,7 +48,7 @@ export class SipDialer implements Dialer {
 
   async dial(number: string): Promise<DialResult> {
     // One identity per dial, so cancelling one dial can never remove another participant.
-    const identity = `sip-${number.replace(/\D/g, '')}-${++this.seq}`;
+    const identity = dialedIdentity(number, ++this.seq);
     this.identities.set(number, identity);
     try {
       await this.sip.createSipParticipant(this.o.trunkId, number, this.o.roomName, {

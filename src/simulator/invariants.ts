@@ -32,6 +32,11 @@ export const RULES = {
   noGoodbyeWhenGone: 'no-goodbye-when-gone',
   /** Check-ins: at most checkIn.maxPrompts, never over the user's speech (vad). */
   checkIns: 'check-ins',
+  /**
+   * No presence-driven check-in or unresponsive goodbye while any human spoke within the away window: the caller
+   * (a transcript; detected speech too with activitySignal 'vad') or, in a conference, the dialed participant.
+   */
+  humansHeard: 'humans-heard',
   /** No unresponsive close before the last check-in. */
   unresponsiveClose: 'unresponsive-close',
   /** closeAction: the room is deleted only with 'delete-room', and only if it still exists. */
@@ -67,20 +72,49 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
   let lastCheckIn = 0;
   let userState = 'listening';
   let roomDeleted = false;
-  let firstTrigger: TimelineEvent | null = null;
+  let firstTrigger = null as TimelineEvent | null;
   let closingSince: number | null = null;
   let callerHangupAt: number | null = null;
   let gone: TimelineEvent | null = null;
   // The first agent-gone trigger, until the session close: the dial it found in flight and whether it was cancelled.
   let agentGone: { trigger: TimelineEvent; dial: string | null } | null = null;
   const maxDuration = config.maxCallDuration?.seconds ?? null;
+  // The conference: an answered dialed participant in the room, and whether the call went on without the caller.
+  let callee = false;
+  let callerGoneContinuing = false;
+  // Human speech, for humans-heard: whether someone speaks now, and when the last speech ended.
+  let callerSpeaking = false;
+  let calleeSpeaking = false;
+  let lastSpeech = -Infinity;
+  const window = config.presence.userAwayTimeout;
+  const trigger = (e: TimelineEvent) => {
+    firstTrigger ??= e;
+    closingSince ??= e.t;
+  };
 
   for (const e of timeline) {
-    if (exitTriggers.has(e.type)) {
-      firstTrigger ??= e;
-      closingSince ??= e.t;
+    // With onCallerLeft 'continue', a caller who leaves while a dial is in flight or a callee is there does not end
+    // the call: it goes on with the callee, who can still hear a goodbye. It ends once nobody is left.
+    const goesOn = e.type === 'callerHangup' && config.dial.onCallerLeft === 'continue' && (callee || dial !== null);
+    if (goesOn) callerGoneContinuing = true;
+    if (exitTriggers.has(e.type) && !goesOn) trigger(e);
+    if (GONE_TRIGGERS.has(e.type) && !goesOn) gone ??= e;
+    if (e.type === 'calleeLeft') {
+      callee = false;
+      calleeSpeaking = false;
+      if (callerGoneContinuing) trigger(e);
     }
-    if (GONE_TRIGGERS.has(e.type)) gone ??= e;
+    if (e.type === 'dialEnd' && e.outcome === 'answered') callee = true;
+    if (e.type === 'dialEnd' && e.outcome !== 'answered' && callerGoneContinuing && !callee) trigger(e);
+    if (e.type === 'transcript') lastSpeech = e.t;
+    if (e.type === 'userState' && config.presence.activitySignal === 'vad' && !callerGoneContinuing) {
+      if (callerSpeaking && e.state !== 'speaking') lastSpeech = e.t;
+      callerSpeaking = e.state === 'speaking';
+    }
+    if (e.type === 'calleeSpeech' && callee) {
+      if (calleeSpeaking && !e.speaking) lastSpeech = e.t;
+      calleeSpeaking = e.speaking;
+    }
     if (AGENT_GONE.has(e.type) && !agentGone && !sessionClosed) agentGone = { trigger: e, dial: dial?.number ?? null };
     if (e.type === 'callerHangup') callerHangupAt = e.t;
     if (maxDuration !== null && closingSince === null && e.t >= maxDuration - EPS) closingSince = maxDuration;
@@ -134,11 +168,16 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
         break;
       case 'checkIn':
         if (e.attempt > config.checkIn.maxPrompts) fail(e, RULES.checkIns, `attempt ${e.attempt} > checkIn.maxPrompts`);
+        if (callerSpeaking || calleeSpeaking) fail(e, RULES.humansHeard, `a check-in while ${calleeSpeaking ? 'the callee' : 'the caller'} speaks`);
+        else if (e.t - lastSpeech < window - EPS) fail(e, RULES.humansHeard, `a check-in ${(e.t - lastSpeech).toFixed(3)} s after human speech (away window ${window} s)`);
         if (userState === 'speaking' && config.presence.activitySignal === 'vad') fail(e, RULES.checkIns, 'check-in while the user is speaking');
         lastCheckIn = e.attempt;
         break;
       case 'goodbye':
         if (gone) fail(e, RULES.noGoodbyeWhenGone, `after the ${gone.type} at ${at(gone.t)}: nobody is left to hear it`);
+        if (e.reason === 'user_unresponsive' && e.t - lastSpeech < window - EPS) {
+          fail(e, RULES.humansHeard, `an unresponsive goodbye ${(e.t - lastSpeech).toFixed(3)} s after human speech`);
+        }
         break;
       case 'sessionClose':
         sessionClosed = true;

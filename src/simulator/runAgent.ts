@@ -17,8 +17,8 @@ import { followCheckIns } from './agent/scriptedLlm.js';
 import { createSimulatedSession } from './agent/simulatedSession.js';
 import { checkExpectations } from './expect.js';
 import { checkInvariants, TIMER_ROUNDING } from './invariants.js';
-import { playStep, presenceLabel, scenarioConfig, type RunResult, type StepTarget } from './runModel.js';
-import type { Scenario } from './scenario.js';
+import { playStep, presenceLabel, scenarioSetup, type RunResult, type StepTarget } from './runModel.js';
+import { words, type Scenario } from './scenario.js';
 import { summarize, type PresenceLabel, type TimelineEntry, type TimelineEvent } from './timeline.js';
 
 const ROOM = 'simulated-call';
@@ -44,6 +44,8 @@ export interface AgentFaults {
   duplicateEvents?: boolean;
   /** A burst of events (speech, dials, end requests) after shutdown. */
   eventsAfterShutdown?: boolean;
+  /** A SIGTERM step played the moment the goodbye starts (whenever the scaled clock puts it). */
+  sigtermDuringGoodbye?: boolean;
 }
 
 export interface AgentRunOptions {
@@ -67,7 +69,7 @@ export interface AgentRunResult extends RunResult {
 
 /** Runs until shutdown (then lets the close finish) or until `scenario.until`, whichever comes first. */
 export async function runAgent(scenario: Scenario, base: AgentConfig, opts: AgentRunOptions): Promise<AgentRunResult> {
-  const config = scenarioConfig(scenario, base);
+  const { config, rejected } = scenarioSetup(scenario, base);
   const faults = opts.faults ?? {};
   const sink = opts.recordDir ? new JsonlFileSink(opts.recordDir, `${slug(scenario.name)}-${randomUUID().slice(0, 8)}`) : null;
   const scale = opts.timeScale;
@@ -96,7 +98,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   const url = faults.api === 'unreachable' ? 'http://127.0.0.1:9' : emulatorUrl;
   const secret = faults.api === 'jwt-rejected' ? `${API_SECRET}-wrong` : API_SECRET;
   sink?.write({ type: 'session', session: slug(scenario.name), room: ROOM, startedAt: new Date().toISOString(), mode: 'simulation' });
-  const goodbyeText = config.goodbye.message;
+  const goodbyeTexts: string[] = Object.values(config.goodbye.messages);
   const checkIns = followCheckIns(config);
   const { session, user, audio } = createSimulatedSession({
     model: scenario.model,
@@ -105,7 +107,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
     checkInInstructions: config.checkIn.instructions,
     checkInText: checkIns.text,
     ...(faults.llmFailsCheckIn ? { llmFault: (isCheckIn: boolean) => (isCheckIn ? new Error('LLM unavailable (injected)') : null) } : {}),
-    ...(faults.ttsFailsGoodbye ? { ttsFault: (text: string) => (text === goodbyeText ? new Error('TTS unavailable (injected)') : null) } : {}),
+    ...(faults.ttsFailsGoodbye ? { ttsFault: (text: string) => (goodbyeTexts.includes(text) ? new Error('TTS unavailable (injected)') : null) } : {}),
   });
   const lifecycle = callLifecycle(config, sink, now, opts.logger);
   const rooms = new RoomServiceClient(url, API_KEY, secret);
@@ -122,6 +124,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
       checkIns.observe(entry);
       if (entry.type === 'goodbye' && faults.goodbyeNeverFinishes) audio.stall();
       record(entry);
+      if (entry.type === 'goodbye' && faults.sigtermDuringGoodbye) setImmediate(() => playStep({ at: now(), sigterm: true }, target, config));
     },
     tasks: lifecycle.tasks,
     clock: { setTimeout: (fn, ms) => setTimeout(fn, ms * scale), clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout) },
@@ -142,6 +145,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
     if (label !== presence) record({ type: 'presence', state: (presence = label) });
   });
   t0 = performance.now(); // the call starts now: model mode's t = 0
+  for (const r of rejected) record({ type: 'overrideRejected', key: r.key });
   bridge.start();
   await session.start({ agent: new voice.Agent({ instructions: config.models.instructions }) });
 
@@ -157,6 +161,8 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
       void session.close().catch(() => {});
     },
     runTool: (name, seconds) => void bridge.pauseDuring(name, () => new Promise<void>((r) => setTimeout(r, seconds * 1000 * scale))),
+    speechSeconds: (text) => words(text) / scenario.model.speechRate,
+    later: (seconds, fn) => void timers.push(setTimeout(() => !bridge.isEnded && fn(), seconds * 1000 * scale)),
     record,
     send: (event) => bridge.send(event),
   };

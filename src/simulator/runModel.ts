@@ -8,14 +8,17 @@ import FakeTimers from '@sinonjs/fake-timers';
 import { createActor, type SnapshotFrom } from 'xstate';
 import { callSettings, type CallMachine } from '../../machines/call.machine.js';
 import type { CallEvent, Command } from '../../machines/events.js';
-import { disconnectEvent, disconnectReasonName, sessionCloseEvent } from '../bridge/roomEvents.js';
+import { calleeSpeechEvent, disconnectEvent, disconnectReasonName, sessionCloseEvent } from '../bridge/roomEvents.js';
+import type { OverrideRejection } from '../config/dispatch.js';
 import { withOverrides } from '../config/load.js';
+import { withDispatchMetadata } from '../config/runtime.js';
+import { dialedIdentity, isDialedIdentity } from '../dialer/sipDialer.js';
 import type { AgentConfig } from '../config/schema.js';
 import { machineWithCommands } from '../commands.js';
 import { sipPlan } from '../sip/plan.js';
 import { checkExpectations } from './expect.js';
 import { checkInvariants } from './invariants.js';
-import type { DisconnectKind, Scenario, Step } from './scenario.js';
+import { words, type DisconnectKind, type Scenario, type Step } from './scenario.js';
 import { ms, SessionModel } from './sessionModel.js';
 import { commandEntry, summarize, type PresenceLabel, type Summary, type TimelineEntry, type TimelineEvent } from './timeline.js';
 
@@ -38,8 +41,21 @@ export function presenceLabel(snapshot: SnapshotFrom<CallMachine>): PresenceLabe
 
 /** The scenario's config: agent.config.ts (or `base`) with the scenario's overrides, validated. */
 export function scenarioConfig(scenario: Scenario, base: AgentConfig): AgentConfig {
-  return withOverrides(base, scenario.config, `scenario "${scenario.name}" config`);
+  return scenarioSetup(scenario, base).config;
 }
+
+/**
+ * The config a scenario's call runs with: its `config` on top of `base` (the operator's agent.config.ts), then its
+ * `dispatchMetadata` exactly as the agent applies a job's (`withDispatchMetadata`), with the keys it refused.
+ */
+export function scenarioSetup(scenario: Scenario, base: AgentConfig): { config: AgentConfig; rejected: OverrideRejection[] } {
+  const configured = withOverrides(base, scenario.config, `scenario "${scenario.name}" config`);
+  const { config, rejected } = withDispatchMetadata(configured, scenario.dispatchMetadata);
+  return { config, rejected };
+}
+
+/** What plays a `calleeSays` step: the identity the dialer gives the first dialed participant. */
+const SIMULATED_CALLEE = [{ identity: dialedIdentity('+15550001111', 1) }];
 
 /** The call a scenario step is played into: model mode's session model, or agent mode's real session. */
 export interface StepTarget {
@@ -49,6 +65,10 @@ export interface StepTarget {
   callerLeft(): void;
   /** Run a tool for `seconds`, with presence paused while it runs. */
   runTool(name: string, seconds: number): void;
+  /** How long saying `text` takes (the scenario model's speech rate). */
+  speechSeconds(text: string): number;
+  /** Run `fn` after `seconds` of the call's time (unless the call ended). */
+  later(seconds: number, fn: () => void): void;
   /**
    * What the framework does first when it ends a job (its `finalizeSession`): `session.close()` on the session,
    * which interrupts what is playing. Agent mode closes the real AgentSession and the bridge maps that close to the
@@ -75,6 +95,17 @@ export function playStep(s: Step, to: StepTarget, config: AgentConfig): void {
     return to.userNoise(s.noise);
   }
   if (s.tool !== undefined) return to.runTool(s.tool.name, s.tool.seconds);
+  if (s.calleeSays !== undefined) {
+    // The room's active speakers, through the same mapping as the agent's ActiveSpeakersChanged handler.
+    const start = calleeSpeechEvent(false, SIMULATED_CALLEE, isDialedIdentity);
+    const stop = calleeSpeechEvent(true, [], isDialedIdentity);
+    to.record({ type: 'calleeSpeech', speaking: true });
+    if (start) to.send(start);
+    return to.later(to.speechSeconds(s.calleeSays), () => {
+      to.record({ type: 'calleeSpeech', speaking: false });
+      if (stop) to.send(stop);
+    });
+  }
   if (s.jobShutdown) {
     to.record({ type: 'jobShutdown' });
     return to.closeSession();
@@ -119,7 +150,7 @@ function roomDisconnected(reason: DisconnectReason): { entry: TimelineEntry; eve
 }
 
 export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
-  const config = scenarioConfig(scenario, base);
+  const { config, rejected } = scenarioSetup(scenario, base);
   const clock = FakeTimers.createClock(0, 10_000);
   const timeline: TimelineEvent[] = [];
   const record = (entry: TimelineEntry) => timeline.push({ t: clock.now / 1000, ...entry });
@@ -181,6 +212,7 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
     const label = presenceLabel(snapshot);
     if (label !== presence) record({ type: 'presence', state: (presence = label) });
   });
+  for (const r of rejected) record({ type: 'overrideRejected', key: r.key });
   actor.start();
   session.start();
 
@@ -203,6 +235,8 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
         send({ type: 'TOOL_FINISHED', name });
       }, ms(seconds));
     },
+    speechSeconds: (text) => words(text) / scenario.model.speechRate,
+    later: (seconds, fn) => void clock.setTimeout(() => !done && fn(), ms(seconds)),
     record,
     send,
   };

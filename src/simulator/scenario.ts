@@ -26,6 +26,7 @@ export const STEP_KINDS = [
   'endRequest',
   'sigterm',
   'error',
+  'calleeSays',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -56,6 +57,8 @@ const step = z
     sigterm: z.literal(true).optional(),
     /** A fatal session error with this message. */
     error: z.string().min(1).optional(),
+    /** The answered dialed participant speaks (for words / speechRate seconds): the room's active speakers. */
+    calleeSays: z.string().min(1).optional(),
   })
   .refine((s) => STEP_KINDS.filter((k) => s[k] !== undefined).length === 1, {
     error: `a step needs exactly one of ${STEP_KINDS.join(', ')}`,
@@ -104,6 +107,8 @@ export const scenarioSchema = z.strictObject({
   description: z.string().optional(),
   /** Overrides of agent.config.ts for this run (same keys, same validation). */
   config: z.record(z.string(), z.unknown()).optional(),
+  /** The job's dispatch metadata (a JSON string), applied exactly as the agent applies it: it may tune, never widen. */
+  dispatchMetadata: z.string().optional(),
   sip: z.record(z.string(), sipEntry).default({}),
   model: model.prefault({}),
   steps: z.array(step).default([]),

@@ -4,6 +4,7 @@
  */
 import type {
   AgentState,
+  Audience,
   CloseReason,
   Command,
   DialOutcome,
@@ -24,8 +25,8 @@ export type TimelineEntry =
   | { type: 'toolStart'; name: string }
   | { type: 'toolEnd'; name: string }
   | { type: 'dialRequest'; number: string }
-  | { type: 'checkIn'; attempt: number }
-  | { type: 'goodbye' }
+  | { type: 'checkIn'; attempt: number; audience?: Audience }
+  | { type: 'goodbye'; reason?: CloseReason; text?: string }
   | { type: 'warning' }
   | { type: 'playoutEnd'; prompt: PromptKind; interrupted?: boolean }
   | { type: 'dialStart'; number: string }
@@ -35,6 +36,11 @@ export type TimelineEntry =
   | { type: 'holdCaller' }
   | { type: 'releaseCaller' }
   | { type: 'callerHangup' }
+  /** The answered dialed participant started or stopped speaking (the room's active speakers). */
+  | { type: 'calleeSpeech'; speaking: boolean }
+  | { type: 'calleeLeft' }
+  /** A dispatch-metadata key refused (policy) or narrowed. */
+  | { type: 'overrideRejected'; key: string }
   | { type: 'roomDeleted' }
   /** The framework or the server is ending the job (job termination, drain timeout, entry crash). */
   | { type: 'jobShutdown' }
@@ -77,9 +83,9 @@ export const ACTION_TYPES = [
 export function commandEntry(c: Command): TimelineEntry {
   switch (c.type) {
     case 'checkIn':
-      return { type: 'checkIn', attempt: c.attempt };
+      return c.audience === 'room' ? { type: 'checkIn', attempt: c.attempt, audience: c.audience } : { type: 'checkIn', attempt: c.attempt };
     case 'goodbye':
-      return { type: 'goodbye' };
+      return { type: 'goodbye', reason: c.reason, text: c.text };
     case 'warn':
       return { type: 'warning' };
     case 'dialEnd':

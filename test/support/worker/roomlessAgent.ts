@@ -22,6 +22,8 @@ export interface HarnessScript {
   callbacks?: ('hangs' | 'throws' | 'ok')[];
   /** A backend asks to end the call after this many ms. */
   endAfterMs?: number;
+  /** A backend asks to end the call this many ms after the job process got a SIGTERM (a deploy in progress). */
+  endAfterSigtermMs?: number;
   /** The room connection ends after `ms` with this rtc-node DisconnectReason (the event the Rust core would emit). */
   disconnect?: { afterMs: number; reason: keyof typeof DisconnectReason };
   /** The entry throws: before the call starts, or right after it started. */
@@ -68,6 +70,9 @@ export default defineAgent({
         emit('closeTrigger');
         call.bridge.send({ type: 'END_REQUESTED', source: 'backend' });
       }, script.endAfterMs);
+    }
+    if (script.endAfterSigtermMs !== undefined) {
+      process.once('SIGTERM', () => setTimeout(() => call.bridge.send({ type: 'END_REQUESTED', source: 'backend' }), script.endAfterSigtermMs));
     }
     if (script.disconnect) {
       const reason = DisconnectReason[script.disconnect.reason];

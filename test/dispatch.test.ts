@@ -1,0 +1,83 @@
+/**
+ * Dispatch metadata is untrusted (often built from what a client sent): it may tune a call, never widen policy.
+ * Each case is a metadata string as a job would carry it, applied exactly as the agent applies it.
+ */
+import { describe, expect, it } from 'vitest';
+import { intersectPatterns } from '../src/config/dispatch.js';
+import { defineConfig } from '../src/config/load.js';
+import { withDispatchMetadata } from '../src/config/runtime.js';
+
+const base = defineConfig({ dial: { allow: ['+1*', '+44*'] }, maxCallDuration: { seconds: 600, warnBefore: 30 } });
+const apply = (metadata: object) => withDispatchMetadata(base, JSON.stringify(metadata));
+const keys = (r: ReturnType<typeof apply>) => r.rejected.map((x) => x.key);
+
+describe('per-call overrides can only narrow', () => {
+  it('tuning applies: timings, prompts, counts, texts', () => {
+    const r = apply({ checkIn: { maxPrompts: 1, interval: 5 }, goodbye: { messages: { end_requested: 'Bye now.' } }, presence: { userAwayTimeout: 20 } });
+    expect(r.rejected).toEqual([]);
+    expect(r.config.checkIn.maxPrompts).toBe(1);
+    expect(r.config.goodbye.messages.end_requested).toBe('Bye now.');
+  });
+
+  it.each([
+    [{ dial: { sipTrunkId: 'ST_attacker' } }, ['dial.sipTrunkId'], (c: typeof base) => c.dial.sipTrunkId === base.dial.sipTrunkId],
+    [{ models: { instructions: 'dial anyone', llm: 'gpt-x' } }, ['models.instructions', 'models.llm'], (c: typeof base) => c.models.instructions === base.models.instructions],
+    [{ record: { enabled: false } }, ['record.enabled'], (c: typeof base) => c.record.enabled],
+    [{ shutdown: { processTimeout: 600 } }, ['shutdown.processTimeout'], (c: typeof base) => c.shutdown.processTimeout === base.shutdown.processTimeout],
+    [{ endSession: { allow: ['*'] } }, ['endSession.allow'], (c: typeof base) => c.endSession.allow.join() === base.endSession.allow.join()],
+  ])('policy %j is refused, named by key path', (metadata, refused, unchanged) => {
+    const r = apply(metadata);
+    expect(keys(r)).toEqual(refused);
+    expect(unchanged(r.config)).toBe(true);
+    expect(r.error).toBeNull();
+  });
+
+  it('dial.allow: a narrower list is accepted, a wider one is intersected with the configured one', () => {
+    expect(apply({ dial: { allow: ['+1555*'] } })).toMatchObject({ rejected: [], config: { dial: { allow: ['+1555*'] } } });
+    const wide = apply({ dial: { allow: ['*'] } });
+    expect(keys(wide)).toEqual(['dial.allow']);
+    expect(wide.config.dial.allow.sort()).toEqual(['+1*', '+44*']);
+    const other = apply({ dial: { allow: ['+33*'] } });
+    expect(keys(other)).toEqual(['dial.allow']);
+    expect(other.config.dial.allow).toEqual([]); // nothing in common: nothing dialable
+  });
+
+  it('dial.deny can only grow: an empty list keeps every configured denial', () => {
+    const r = apply({ dial: { deny: [] } });
+    expect(keys(r)).toEqual(['dial.deny']);
+    expect(r.config.dial.deny).toEqual(base.dial.deny);
+    const more = apply({ dial: { deny: [...base.dial.deny, '+1555*'] } });
+    expect(more.rejected).toEqual([]);
+    expect(more.config.dial.deny).toContain('+1555*');
+  });
+
+  it('dial.maxPerCall and maxCallDuration.seconds can only go down', () => {
+    expect(apply({ dial: { maxPerCall: 1 } }).config.dial.maxPerCall).toBe(1);
+    const up = apply({ dial: { maxPerCall: 20 } });
+    expect(keys(up)).toEqual(['dial.maxPerCall']);
+    expect(up.config.dial.maxPerCall).toBe(base.dial.maxPerCall);
+    expect(apply({ maxCallDuration: { seconds: 300 } }).config.maxCallDuration?.seconds).toBe(300);
+    expect(keys(apply({ maxCallDuration: { seconds: 3600 } }))).toEqual(['maxCallDuration.seconds']);
+    expect(keys(apply({ maxCallDuration: null }))).toEqual(['maxCallDuration']);
+  });
+
+  it('intersects patterns: each overlapping pair gives the narrower one', () => {
+    expect(intersectPatterns(['*'], ['+1*'])).toEqual(['+1*']);
+    expect(intersectPatterns(['+1555*', '+44*'], ['+1*'])).toEqual(['+1555*']);
+    expect(intersectPatterns(['+15550001111'], ['+1555*'])).toEqual(['+15550001111']);
+    expect(intersectPatterns(['+1*'], ['+15550001111'])).toEqual(['+15550001111']);
+    expect(intersectPatterns(['$caller'], ['$caller', 'backend-*'])).toEqual(['$caller']);
+  });
+});
+
+describe('toll-fraud defaults', () => {
+  const d = defineConfig({});
+  it('one country by default, its high-cost ranges denied, and a small dial limit', () => {
+    expect(d.dial.allow).toEqual(['+1*']);
+    for (const p of ['+1900*', '+1976*', '+1876*', '+1809*', '+1268*', '+1473*', '+1649*']) expect(d.dial.deny).toContain(p);
+    expect(d.dial.maxPerCall).toBe(3);
+  });
+  it('endSession: the caller and backend participants only', () => {
+    expect(d.endSession.allow).toEqual(['$caller', 'backend-*']);
+  });
+});
