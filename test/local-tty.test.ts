@@ -99,7 +99,7 @@ describe('npm run local in a terminal', () => {
     const said1 = await term.waitForLine(/agent: Are you still there\?$/, checkIn1);
     const checkIn2 = await term.waitForLine(/checkIn +attempt=2$/, said1);
     const said2 = await term.waitForLine(/agent: Hello\? I can wait if you need a moment\.$/, checkIn2);
-    const goodbye = await term.waitForLine(/^ +\d+\.\d{3}s {2}goodbye$/, said2);
+    const goodbye = await term.waitForLine(/^ +\d+\.\d{3}s {2}goodbye +reason=user_unresponsive\b/, said2);
     const saidBye = await term.waitForLine(/agent: It seems you've stepped away\. I'll end the call now\. Goodbye!$/, goodbye);
     await term.waitForLine(/summary: 2 check-in\(s\), 0 dial\(s\), close=user_unresponsive, shutdown=user_unresponsive/, saidBye);
     expect(await term.waitForExit()).toBe(0);

@@ -146,11 +146,28 @@ describe('the framework worker and job process, against the emulator', () => {
     expect(types(record)).not.toContain('shutdownReport');
   }, 120_000);
 
-  it('an unwritable record.dir is a warning: the call goes on and ends normally', async () => {
-    const { pid } = await w.call('no-record', { endAfterMs: 200 }, JSON.stringify({ record: { dir: '/etc/passwd/records' } }));
+  it('dispatch metadata cannot move the record or widen the dial policy: refused, named, recorded; the tuning applies', async () => {
+    const metadata = JSON.stringify({ record: { dir: '/tmp/elsewhere' }, dial: { allow: ['*'] }, checkIn: { maxPrompts: 1 } });
+    const { pid } = await w.call('narrowed', { endAfterMs: 200 }, metadata);
     expect((await reportOf(w, pid)).reason).toBe('end_requested');
-    await exitOf(pid, EXIT_LIMIT_MS);
-    expect(w.lines.some((l) => l.pid === pid && l.msg === 'session record write failed')).toBe(true);
+    const rejected = w.record('narrowed').filter((r) => r.type === 'overrideRejected').map((r) => r.key);
+    expect(rejected).toEqual(['record.dir', 'dial.allow']);
+    const refusals = w.lines.filter((l) => l.pid === pid && l.msg === 'dispatch metadata key refused').map((l) => l.key);
+    expect(refusals).toEqual(['record.dir', 'dial.allow']);
+  }, 120_000);
+});
+
+describe("the operator's record.dir is unwritable", () => {
+  it('a warning: the call goes on and ends normally', async () => {
+    const w = await startWorker({ env: { AGENT_RECORD_DIR: '/etc/passwd/records' } }); // under a file: fails even as root
+    try {
+      const { pid } = await w.call('no-record', { endAfterMs: 200 });
+      expect((await reportOf(w, pid)).reason).toBe('end_requested');
+      await exitOf(pid, EXIT_LIMIT_MS);
+      expect(w.lines.some((l) => l.pid === pid && l.msg === 'session record write failed')).toBe(true);
+    } finally {
+      await w.stop();
+    }
   }, 120_000);
 });
 
