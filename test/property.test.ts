@@ -21,6 +21,9 @@ const bodyStep = fc.oneof(
   { weight: 4, arbitrary: fc.record({ at: time, dial: fc.constantFrom(...NUMBERS) }) },
   { weight: 2, arbitrary: fc.record({ at: time, tool: fc.record({ name: fc.constant('lookup'), seconds: fc.integer({ min: 1, max: 60 }) }) }) },
 );
+// The dialed participant talking: a conference once a dial was answered (ignored before). Drawn on their own so the
+// rest of the call is drawn as before.
+const calleeStep = fc.record({ at: time, calleeSays: fc.constantFrom('hi', 'so about that invoice from last month', 'can you hear me, I think the line is bad') });
 // At most a couple of exits per call, so most calls live long enough to meet their dials and check-ins.
 const exitStep = fc.oneof(
   fc.record({ at: time, callerHangup: fc.constant(true as const) }),
@@ -32,8 +35,8 @@ const exitStep = fc.oneof(
   fc.record({ at: time, disconnect: fc.constant('network' as const) }),
 );
 const steps = fc
-  .tuple(fc.array(bodyStep, { maxLength: 14 }), fc.array(exitStep, { maxLength: 2 }))
-  .map(([body, exits]) => [...body, ...exits]);
+  .tuple(fc.array(bodyStep, { maxLength: 14 }), fc.array(exitStep, { maxLength: 2 }), fc.array(calleeStep, { maxLength: 4 }))
+  .map(([body, exits, callee]) => [...body, ...exits, ...callee]);
 
 const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
   name: fc.constant('random call'),
@@ -64,6 +67,7 @@ describe('random calls through the simulator', () => {
     let dials = 0;
     let checkInsAndDials = 0;
     let agentGoneMidDial = 0;
+    let conferences = 0;
     fc.assert(
       fc.property(scenario, (input) => {
         const result = runModel(parseScenario(input), base);
@@ -72,6 +76,8 @@ describe('random calls through the simulator', () => {
         if (result.summary.dials > 0 && result.summary.checkIns > 0) checkInsAndDials++;
         const gone = result.timeline.find((e) => e.type === 'jobShutdown' || e.type === 'disconnect');
         if (gone && result.timeline.some((e) => e.type === 'dialCancel' && e.t === gone.t)) agentGoneMidDial++;
+        const answeredAt = result.timeline.find((e) => e.type === 'dialEnd' && e.outcome === 'answered')?.t;
+        if (answeredAt !== undefined && result.timeline.some((e) => e.type === 'calleeSpeech' && e.t > answeredAt)) conferences++;
         expect(result.summary.violations).toEqual([]);
       }),
       { seed: SEED, numRuns: RUNS },
@@ -79,12 +85,13 @@ describe('random calls through the simulator', () => {
     // The generator must reach the interesting parts, or the property proves little.
     console.log(
       `property: ${RUNS} calls, ${shutdowns} shut down, ${dials} dials, ${checkInsAndDials} with both check-ins and dials, ` +
-        `${agentGoneMidDial} job shutdowns or lost connections mid-dial (seed ${SEED})`,
+        `${agentGoneMidDial} job shutdowns or lost connections mid-dial, ${conferences} conferences with callee speech (seed ${SEED})`,
     );
     expect(shutdowns).toBeGreaterThan(RUNS / 2);
     expect(dials).toBeGreaterThan(RUNS / 5);
     expect(checkInsAndDials).toBeGreaterThan(RUNS / 10);
     expect(agentGoneMidDial).toBeGreaterThanOrEqual(Math.floor(RUNS / 200));
+    expect(conferences).toBeGreaterThanOrEqual(Math.floor(RUNS / 200));
   }, 600_000);
 });
 
