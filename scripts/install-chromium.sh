@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Debian's Chromium and a font, for the picture tests (test/pictures.test.ts) and `npm run screenshot`.
-# playwright-core drives it and downloads no browser of its own. Skipped when a Chromium is already there.
+# Optional. Debian's Chromium and a font, for where the npm one cannot run: the picture tests
+# (test/pictures.test.ts) and `npm run screenshot` use the Chromium inside the @sparticuz/chromium devDependency on
+# Linux x64 (nothing to install; see scripts/chromium.ts), and a system Chromium elsewhere (Linux arm64 here; or
+# point CHROMIUM_PATH=/usr/bin/chromium at this one on x64). playwright-core drives it and downloads no browser of
+# its own. Skipped when a Chromium is already there.
 set -euo pipefail
 if [ -n "${CHROMIUM_PATH:-}" ] || command -v chromium >/dev/null 2>&1; then
   echo "chromium: $(command -v chromium || echo "$CHROMIUM_PATH")"

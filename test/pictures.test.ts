@@ -1,8 +1,9 @@
 /**
- * The pictures, rendered in headless Chromium (Debian's, driven by playwright-core; `.ci/run` installs it): the call
- * timeline of real simulator runs and the machine diagram. Checks what a reader would see: every lane drawn and
- * labelled, every span and mark where the time axis says its moment is, nothing fetched from anywhere, and every
- * state's name inside its box.
+ * The pictures, rendered in headless Chromium (driven by playwright-core; scripts/chromium.ts picks it: the one inside
+ * the @sparticuz/chromium package on Linux x64, a system one elsewhere, or CHROMIUM_PATH): the call timeline of real
+ * simulator runs and the machine diagram. Checks what a reader would see: every lane drawn and labelled, every span
+ * and mark where the time axis says its moment is, nothing fetched from anywhere, and every state's name inside its
+ * box.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
