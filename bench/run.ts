@@ -17,6 +17,8 @@ import { defineConfig } from '../src/config/load.js';
 import { machineWithCommands } from '../src/commands.js';
 import { runModel } from '../src/simulator/runModel.js';
 import { parseScenario } from '../src/simulator/scenario.js';
+import { capacityBench } from './capacity.js';
+import { writeCapacityChart } from './capacityChart.js';
 import { switchBaseline } from './switchBaseline.js';
 import { coldStartBench, shutdownBench, type ShutdownCase } from './worker.js';
 
@@ -127,6 +129,7 @@ async function main() {
   const started = performance.now();
   const shutdown = await shutdownBench(SHUTDOWN_CASES, WINDOW_MS);
   const coldStart = await coldStartBench(QUICK ? 5 : 9);
+  const capacity = await capacityBench({ quick: QUICK, coldStart });
   const timer = await timerBench();
   const { simulation, graph } = simulationBench();
   const machine = machineBench();
@@ -137,12 +140,17 @@ async function main() {
     timer,
     simulation,
     graph,
+    capacity,
     meta: { quick: QUICK, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGB: Math.round(totalmem() / 2 ** 30), wallSeconds: round((performance.now() - started) / 1000), date: new Date().toISOString() },
   };
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.table(shutdown);
   console.table({ coldStart: { coldStartMs: coldStart.coldStartMs, samples: coldStart.samples.length } });
   console.table({ timer, simulation, graph, machine });
+  const { cpuRatio, memRatio, maxCalls, p99AtMaxMs, coldStartMs } = capacity;
+  console.table({ capacity: { cpuRatio, memRatio, maxCalls, p99AtMaxMs, coldStartMs, brokeAt: capacity.brokeAt?.why ?? 'not in range' } });
+  console.table(capacity.steps);
+  console.log(`wrote ${writeCapacityChart()}`);
   console.log(`wrote bench/results.json in ${results.meta.wallSeconds} s`);
   process.exit(0); // the Silero inference session keeps native handles open
 }
