@@ -9,6 +9,7 @@ import * as silero from '@livekit/agents-plugin-silero';
 import type { RemoteParticipant } from '@livekit/rtc-node';
 import { loadRuntimeConfig, withDispatchMetadata } from '../config/runtime.js';
 import type { AgentConfig } from '../config/schema.js';
+import { onSimulationEnd } from '../observability/simulationCheck.js';
 import { startCall, type CallSetup, type RunningCall } from './call.js';
 
 /** Once per job process, before any job: what the worker's `initializeProcessTimeout` (10 s) bounds. */
@@ -64,4 +65,6 @@ const entry = callEntry(joinRoom);
 export default defineAgent({
   prewarm,
   entry: async (ctx: JobContext) => void (await entry(ctx)),
+  // Under `lk simulate`: the run fails when the call's timeline breaks a presence invariant (the simulator's rules).
+  onSimulationEnd,
 });

@@ -13,6 +13,7 @@ import type { OverrideRejection } from '../config/dispatch.js';
 import type { AgentConfig } from '../config/schema.js';
 import { isDialedIdentity, SipDialer } from '../dialer/sipDialer.js';
 import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
+import { observeCall } from '../observability/callObserver.js';
 import { openRecordSink, type RecordSink } from '../record/sessionRecord.js';
 import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
 import { callTools } from './tools.js';
@@ -47,12 +48,16 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   const { ctx, config, session, api, roomName, logger } = o;
   const t0 = performance.now();
   const t = () => Math.round(performance.now() - t0) / 1000;
-  const sink =
+  const record =
     o.sink !== undefined
       ? o.sink
       : config.record.enabled
         ? openRecordSink(config.record.dir, `${roomName}-${ctx.job.id}`, (e) => logger.warn({ error: e.message }, 'session record write failed'))
         : null;
+  // Every line below goes to the record as before, and also to the call span (observability) and, under a LiveKit
+  // Cloud simulation, to the in-memory timeline onSimulationEnd checks.
+  const observed = observeCall({ ctx, config, record, now: t, roomName, logger });
+  const sink = observed.sink;
   sink?.write({ type: 'session', session: ctx.job.id, room: roomName, startedAt: new Date().toISOString(), mode: ctx.isFakeJob ? 'simulation' : 'agent' });
 
   for (const r of o.overrideRejections ?? []) sink?.write({ t: t(), type: 'overrideRejected', key: r.key });
@@ -70,6 +75,7 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     tasks: lifecycle.tasks,
     logger,
   });
+  observed.watch(bridge);
 
   lifecycle.addShutdownCallback('bridge.drain', () => bridge.drain());
   for (const c of o.onShutdown ?? []) lifecycle.addShutdownCallback(c.name, c.fn, c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs });
@@ -99,6 +105,9 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     const r = await lifecycle.shutdown(reason);
     bridge.dispose();
     resolveReport(r);
+    // The job process exits right after this callback without flushing the tracer: export the call span now, within
+    // what is left of shutdown.budget.
+    await observed.flush(r.budgetMs - r.durationMs);
   });
 
   // Only DisconnectReason.ROOM_DELETED means the room is gone. The framework's own room.disconnect() on its way out
@@ -151,7 +160,8 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
         }
       : {}),
   });
-  return { bridge, lifecycle, sink, report };
+  observed.sessionStarted();
+  return { bridge, lifecycle, sink: record, report };
 }
 
 /** dial.holdCaller.muteTrack: a server-side mute of the caller's microphone track (not a permission change). */
