@@ -8,7 +8,7 @@ import { RoomEvent, TrackSource, type DisconnectReason, type Participant, type R
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
-import { calleeSpeechEvent, disconnectEvent, disconnectReasonName } from '../bridge/roomEvents.js';
+import { calleeSpeechEvent, disconnectEffect } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
 import type { AgentConfig } from '../config/schema.js';
 import { isDialedIdentity, SipDialer } from '../dialer/sipDialer.js';
@@ -114,8 +114,8 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   // (CLIENT_INITIATED) arrives after our close when we ended the call, and is then ignored by the ended machine.
   ctx.room.on(RoomEvent.Disconnected, (reason: DisconnectReason) => {
     if (bridge.isEnded) return;
-    const event = disconnectEvent(reason);
-    sink?.write({ t: t(), ...(event.type === 'JOB_SHUTDOWN' ? { type: 'jobShutdown' as const } : event.type === 'ROOM_DISCONNECTED' && event.deleted ? { type: 'roomDeleted' as const } : { type: 'disconnect' as const, reason: disconnectReasonName(reason) }) });
+    const { entry, event } = disconnectEffect(reason);
+    sink?.write({ t: t(), ...entry });
     bridge.send(event);
   });
 

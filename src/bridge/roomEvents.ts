@@ -8,6 +8,7 @@
 import { voice } from '@livekit/agents';
 import { DisconnectReason } from '@livekit/rtc-node';
 import type { CallEvent } from '../../machines/events.js';
+import type { TimelineEntry } from '../simulator/timeline.js';
 
 /** `RoomEvent.Disconnected`'s reason as a machine event (ignored by the machine once the call has ended). */
 export function disconnectEvent(reason: DisconnectReason | undefined): CallEvent {
@@ -39,6 +40,18 @@ export function sessionCloseEvent(reason: voice.ShutdownReason): CallEvent {
 export function calleeSpeechEvent(wasSpeaking: boolean, speakers: readonly { identity: string }[], isCallee: (identity: string) => boolean): CallEvent | null {
   const speaking = speakers.some((p) => isCallee(p.identity));
   return speaking === wasSpeaking ? null : { type: 'CALLEE_SPEAKING', speaking };
+}
+
+/** A room disconnect as the machine event and the timeline entry the record stores for it (agent and simulator alike). */
+export function disconnectEffect(reason: DisconnectReason | undefined): { entry: TimelineEntry; event: CallEvent } {
+  const event = disconnectEvent(reason);
+  const entry: TimelineEntry =
+    event.type === 'JOB_SHUTDOWN'
+      ? { type: 'jobShutdown' }
+      : event.type === 'ROOM_DISCONNECTED' && event.deleted
+        ? { type: 'roomDeleted' }
+        : { type: 'disconnect', reason: disconnectReasonName(reason) };
+  return { entry, event };
 }
 
 /** `DisconnectReason` by name, for logs, scenarios and the record (`ROOM_DELETED`, `CLIENT_INITIATED`, ...). */

@@ -8,7 +8,7 @@ import FakeTimers from '@sinonjs/fake-timers';
 import { createActor, type SnapshotFrom } from 'xstate';
 import { callSettings, type CallMachine } from '../../machines/call.machine.js';
 import type { CallEvent, Command } from '../../machines/events.js';
-import { calleeSpeechEvent, disconnectEvent, disconnectReasonName, sessionCloseEvent } from '../bridge/roomEvents.js';
+import { calleeSpeechEvent, disconnectEffect, sessionCloseEvent } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
 import { withOverrides } from '../config/load.js';
 import { withDispatchMetadata } from '../config/runtime.js';
@@ -119,13 +119,13 @@ export function playStep(s: Step, to: StepTarget, config: AgentConfig): void {
 
 /**
  * What a step does to the call, in terms of a timeline entry and a machine event (none: the step changes nothing).
- * Room disconnects go through the bridge's own mapping (`disconnectEvent`), recorded as `src/agent/call.ts` records them.
+ * Room disconnects go through the same `disconnectEffect` as `src/agent/call.ts` (event and record entry).
  */
 function stepEffects(s: Step, config: AgentConfig): { entry: TimelineEntry; event: CallEvent | null } | null {
   if (s.dial !== undefined) return { entry: { type: 'dialRequest', number: s.dial }, event: { type: 'DIAL_REQUESTED', number: s.dial } };
   if (s.callerHangup) return { entry: { type: 'callerHangup' }, event: { type: 'CALLER_DISCONNECTED' } };
-  if (s.roomDeleted) return roomDisconnected(DisconnectReason.ROOM_DELETED);
-  if (s.disconnect !== undefined) return roomDisconnected(DISCONNECT_REASONS[s.disconnect]);
+  if (s.roomDeleted) return disconnectEffect(DisconnectReason.ROOM_DELETED);
+  if (s.disconnect !== undefined) return disconnectEffect(DISCONNECT_REASONS[s.disconnect]);
   if (s.endRequest !== undefined) {
     const source = s.endRequest === true ? 'frontend' : s.endRequest;
     return { entry: { type: 'endRequest', source }, event: { type: 'END_REQUESTED', source } };
@@ -138,17 +138,6 @@ function stepEffects(s: Step, config: AgentConfig): { entry: TimelineEntry; even
 }
 
 /** `RoomEvent.Disconnected` with `reason`: the machine event production sends, the timeline entry it records. */
-function roomDisconnected(reason: DisconnectReason): { entry: TimelineEntry; event: CallEvent } {
-  const event = disconnectEvent(reason);
-  const entry: TimelineEntry =
-    event.type === 'JOB_SHUTDOWN'
-      ? { type: 'jobShutdown' }
-      : event.type === 'ROOM_DISCONNECTED' && event.deleted
-        ? { type: 'roomDeleted' }
-        : { type: 'disconnect', reason: disconnectReasonName(reason) };
-  return { entry, event };
-}
-
 export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
   const { config, rejected } = scenarioSetup(scenario, base);
   const clock = FakeTimers.createClock(0, 10_000);
