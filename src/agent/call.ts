@@ -6,7 +6,7 @@
 import { voice, type JobContext } from '@livekit/agents';
 import { RoomEvent, TrackSource, type DisconnectReason, type Participant, type RemoteParticipant } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import type { CloseReason } from '../../machines/events.js';
+import type { CallEvent, CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
 import { calleeSpeechEvent, disconnectEffect } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
@@ -15,6 +15,7 @@ import { isDialedIdentity, SipDialer } from '../dialer/sipDialer.js';
 import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { observeCall } from '../observability/callObserver.js';
 import { openRecordSink, type RecordSink } from '../record/sessionRecord.js';
+import type { TimelineEntry } from '../simulator/timeline.js';
 import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
 import { callTools } from './tools.js';
 
@@ -110,13 +111,18 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     await observed.flush(r.budgetMs - r.durationMs);
   });
 
+  // A room event, as the record stores it and as the machine hears it (nothing once the call has ended).
+  const inbound = (entry: TimelineEntry, event: CallEvent) => {
+    if (bridge.isEnded) return;
+    sink?.write({ t: t(), ...entry });
+    bridge.send(event);
+  };
+
   // Only DisconnectReason.ROOM_DELETED means the room is gone. The framework's own room.disconnect() on its way out
   // (CLIENT_INITIATED) arrives after our close when we ended the call, and is then ignored by the ended machine.
   ctx.room.on(RoomEvent.Disconnected, (reason: DisconnectReason) => {
-    if (bridge.isEnded) return;
     const { entry, event } = disconnectEffect(reason);
-    sink?.write({ t: t(), ...entry });
-    bridge.send(event);
+    inbound(entry, event);
   });
 
   // A dialed participant (the callee) in a conference: the session's input hears only the caller, so presence hears
@@ -124,20 +130,13 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   let calleeSpeaking = false;
   ctx.room.on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) => {
     const event = calleeSpeechEvent(calleeSpeaking, speakers, isDialedIdentity);
-    if (event?.type !== 'CALLEE_SPEAKING' || bridge.isEnded) return;
+    if (event?.type !== 'CALLEE_SPEAKING') return;
     calleeSpeaking = event.speaking;
-    sink?.write({ t: t(), type: 'calleeSpeech', speaking: event.speaking });
-    bridge.send(event);
+    inbound({ type: 'calleeSpeech', speaking: event.speaking }, event);
   });
   ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
-    if (bridge.isEnded) return;
-    if (caller && p.identity === caller.identity) {
-      sink?.write({ t: t(), type: 'callerHangup' });
-      bridge.send({ type: 'CALLER_DISCONNECTED' });
-    } else if (isDialedIdentity(p.identity)) {
-      sink?.write({ t: t(), type: 'calleeLeft' });
-      bridge.send({ type: 'CALLEE_LEFT' });
-    }
+    if (caller && p.identity === caller.identity) inbound({ type: 'callerHangup' }, { type: 'CALLER_DISCONNECTED' });
+    else if (isDialedIdentity(p.identity)) inbound({ type: 'calleeLeft' }, { type: 'CALLEE_LEFT' });
   });
 
   if (caller) {
