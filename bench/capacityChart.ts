@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { escapeXml } from '../src/xmlEscape.js';
+import { escapeXml } from '../src/pictures/xmlEscape.js';
 
 interface Step {
   calls: number;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import agentConfig from '../agent.config.js';
 import { runModel } from '../src/simulator/runModel.js';
 import { loadScenario } from '../src/simulator/scenario.js';
-import { timelineHtml } from '../src/simulator/timelineHtml.js';
+import { timelineHtml } from '../src/pictures/timelineHtml.js';
 import { launchChromium, offlinePage } from './chromium.js';
 
 const root = join(import.meta.dirname, '..');

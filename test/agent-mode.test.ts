@@ -11,7 +11,7 @@ import agentConfig from '../agent.config.js';
 import { runAgent } from '../src/simulator/runAgent.js';
 import { runModel, type RunResult } from '../src/simulator/runModel.js';
 import { loadScenario } from '../src/simulator/scenario.js';
-import { ACTION_TYPES, type TimelineEvent } from '../src/simulator/timeline.js';
+import { ACTION_TYPES, type TimelineEvent } from '../src/timeline/timeline.js';
 
 initializeLogger({ pretty: false, level: 'error' });
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allStates, machineGraph } from '../src/diagram/machineGraph.js';
-import { machineMarkdown, machineMermaid } from '../src/diagram/mermaid.js';
-import { machineSvg } from '../src/diagram/svg.js';
+import { allStates, machineGraph } from '../src/pictures/machineGraph.js';
+import { machineMarkdown, machineMermaid } from '../src/pictures/mermaid.js';
+import { machineSvg } from '../src/pictures/svg.js';
 
 const docs = join(import.meta.dirname, '..', 'docs');
 

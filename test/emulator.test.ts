@@ -4,7 +4,7 @@ import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipDialer } from '../src/dialer/sipDialer.js';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
-import type { SipEntry } from '../src/simulator/scenario.js';
+import type { SipEntry } from '../src/sip/entry.js';
 
 const KEY = 'APIemulator';
 const SECRET = 'emulator-secret-that-is-long-enough-0123456789';

@@ -11,10 +11,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
 import { launchChromium, offlinePage } from '../scripts/chromium.js';
-import { allStates, machineGraph } from '../src/diagram/machineGraph.js';
+import { allStates, machineGraph } from '../src/pictures/machineGraph.js';
 import { runModel, type RunResult } from '../src/simulator/runModel.js';
 import { loadScenario } from '../src/simulator/scenario.js';
-import { LANES, timelineHtml } from '../src/simulator/timelineHtml.js';
+import { LANES, timelineHtml } from '../src/pictures/timelineHtml.js';
 
 const scenario = (file: string) => runModel(loadScenario(join(import.meta.dirname, '..', 'scenarios', file)), agentConfig);
 

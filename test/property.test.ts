@@ -1,13 +1,14 @@
 /**
  * Property: for random calls (random config, random steps at random times, random SIP outcomes), the simulator's
- * timeline never breaks an invariant (see src/simulator/invariants.ts). Seeded: set FC_SEED to replay a failure.
+ * timeline never breaks an invariant (see src/timeline/invariants.ts). Seeded: set FC_SEED to replay a failure.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineConfig } from '../src/config/load.js';
 import { runModel } from '../src/simulator/runModel.js';
-import type { TimelineEvent } from '../src/simulator/timeline.js';
-import { parseScenario, SIP_OUTCOMES, type ScenarioInput } from '../src/simulator/scenario.js';
+import type { TimelineEvent } from '../src/timeline/timeline.js';
+import { parseScenario, type ScenarioInput } from '../src/simulator/scenario.js';
+import { SIP_OUTCOMES } from '../src/sip/entry.js';
 
 const NUMBERS = ['+15550001111', '+15550002222', '+19005550100', 'not-a-number'];
 const base = defineConfig({});

@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
 import { dialRefusal } from '../machines/dialPolicy.js';
 import { ConfigError, withOverrides } from '../src/config/load.js';
-import { checkInvariants } from '../src/simulator/invariants.js';
+import { checkInvariants } from '../src/timeline/invariants.js';
 import { runModel } from '../src/simulator/runModel.js';
 import { loadScenario, parseScenario, type ScenarioInput } from '../src/simulator/scenario.js';
-import type { TimelineEvent } from '../src/simulator/timeline.js';
+import type { TimelineEvent } from '../src/timeline/timeline.js';
 
 const DIR = join(import.meta.dirname, '..', 'scenarios');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();

@@ -22,7 +22,7 @@ import type { CallBridge } from '../src/bridge/callBridge.js';
 import { defineConfig } from '../src/config/load.js';
 import type { AgentConfigInput } from '../src/config/schema.js';
 import { createTextSession } from '../src/local/textSession.js';
-import type { SipEntry } from '../src/simulator/scenario.js';
+import type { SipEntry } from '../src/sip/entry.js';
 import { startAgentCall, until } from './support/session.js';
 
 /** The production agent's shape (instructions + `callTools(bridge)`), as its own class so tools can be mocked for it. */

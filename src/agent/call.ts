@@ -15,7 +15,7 @@ import { isDialedIdentity, SipDialer } from '../dialer/sipDialer.js';
 import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { observeCall } from '../observability/callObserver.js';
 import { openRecordSink, type RecordSink } from '../record/sessionRecord.js';
-import type { TimelineEntry } from '../simulator/timeline.js';
+import type { TimelineEntry } from '../timeline/timeline.js';
 import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
 import { callTools } from './tools.js';
 

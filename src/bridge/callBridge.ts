@@ -14,7 +14,7 @@ import type { AgentConfig } from '../config/schema.js';
 import type { Dialer } from '../dialer/sipDialer.js';
 import type { TaskRegistry } from '../lifecycle/tasks.js';
 import { sessionCloseEvent } from './roomEvents.js';
-import { commandEntry, type TimelineEntry } from '../simulator/timeline.js';
+import { commandEntry, type TimelineEntry } from '../timeline/timeline.js';
 
 export interface BridgeLogger {
   info(fields: Record<string, unknown>, msg: string): void;

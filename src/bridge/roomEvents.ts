@@ -8,7 +8,7 @@
 import { voice } from '@livekit/agents';
 import { DisconnectReason } from '@livekit/rtc-node';
 import type { CallEvent } from '../../machines/events.js';
-import type { TimelineEntry } from '../simulator/timeline.js';
+import type { TimelineEntry } from '../timeline/timeline.js';
 
 /** `RoomEvent.Disconnected`'s reason as a machine event (ignored by the machine once the call has ended). */
 export function disconnectEvent(reason: DisconnectReason | undefined): CallEvent {

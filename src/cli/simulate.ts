@@ -13,8 +13,8 @@ import type { AgentConfig } from '../config/schema.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { runAgent } from '../simulator/runAgent.js';
 import { runModel, type RunResult } from '../simulator/runModel.js';
-import { toJsonLines, toText } from '../simulator/timeline.js';
-import { timelineHtml, type TimelineSection } from '../simulator/timelineHtml.js';
+import { toJsonLines, toText } from '../timeline/timeline.js';
+import { timelineHtml, type TimelineSection } from '../pictures/timelineHtml.js';
 
 const USAGE = 'usage: npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--record-dir DIR] [--json] [--html out.html]';
 /** Simulated seconds of slack on every expectation in agent mode: a real, scaled clock jitters. */

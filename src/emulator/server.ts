@@ -25,7 +25,7 @@ import {
   UpdateParticipantRequest,
 } from '@livekit/protocol';
 import { TokenVerifier, type ClaimGrants } from 'livekit-server-sdk';
-import type { SipEntry } from '../simulator/scenario.js';
+import type { SipEntry } from '../sip/entry.js';
 import { sipPlan } from '../sip/plan.js';
 import { AgentDispatchEmulator } from './agentDispatch.js';
 

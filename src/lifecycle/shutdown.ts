@@ -9,26 +9,12 @@
  */
 import type { CloseReason } from '../../machines/events.js';
 import type { AgentConfig } from '../config/schema.js';
+import type { ShutdownCallbackResult, ShutdownReport } from '../record/report.js';
 import type { RecordSink } from '../record/sessionRecord.js';
 import { settleWithin } from './deadline.js';
-import { TaskRegistry, type LiveTask } from './tasks.js';
+import { TaskRegistry } from './tasks.js';
 
-export interface ShutdownCallbackResult {
-  name: string;
-  outcome: 'ok' | 'error' | 'timeout';
-  ms: number;
-  error?: string;
-}
-
-export interface ShutdownReport {
-  reason: CloseReason | string;
-  durationMs: number;
-  budgetMs: number;
-  withinBudget: boolean;
-  callbacks: ShutdownCallbackResult[];
-  /** Tasks still alive at the deadline. */
-  leaked: LiveTask[];
-}
+export type { ShutdownCallbackResult, ShutdownReport } from '../record/report.js';
 
 export interface LifecycleLogger {
   info(fields: Record<string, unknown>, msg: string): void;

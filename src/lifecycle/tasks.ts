@@ -4,13 +4,10 @@
  * then is returned by name: the leak report users can act on.
  */
 import { Task } from '@livekit/agents';
+import type { LiveTask } from '../record/report.js';
 import { settleWithin } from './deadline.js';
 
-export interface LiveTask {
-  name: string;
-  /** Milliseconds since it started. */
-  ageMs: number;
-}
+export type { LiveTask } from '../record/report.js';
 
 interface Entry {
   name: string;

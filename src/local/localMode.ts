@@ -15,8 +15,8 @@ import { withOverrides } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
-import { followCheckIns, ScriptedLLM } from '../simulator/agent/scriptedLlm.js';
-import { formatEvent, summarize, type TimelineEvent } from '../simulator/timeline.js';
+import { followCheckIns, ScriptedLLM } from './scriptedLlm.js';
+import { formatEvent, summarize, type TimelineEvent } from '../timeline/timeline.js';
 import { createTextSession, userSaid } from './textSession.js';
 
 const ROOM = 'local-call';

@@ -10,8 +10,8 @@ import type { JobContext } from '@livekit/agents';
 import type { CallBridge } from '../bridge/callBridge.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { RecordLine, RecordSink } from '../record/sessionRecord.js';
-import { presenceLabel } from '../simulator/runModel.js';
-import type { PresenceLabel, TimelineEvent } from '../simulator/timeline.js';
+import { presenceLabel } from '../timeline/presence.js';
+import type { PresenceLabel, TimelineEvent } from '../timeline/timeline.js';
 import { CallSpan, flushTracer } from './callSpan.js';
 import { keepTimelineForSimulation, type SimulationTimeline } from './simulationCheck.js';
 

@@ -11,8 +11,8 @@
  */
 import { log, type JobContext, type SimulationContext } from '@livekit/agents';
 import type { AgentConfig } from '../config/schema.js';
-import { checkInvariants } from '../simulator/invariants.js';
-import type { TimelineEvent } from '../simulator/timeline.js';
+import { checkInvariants } from '../timeline/invariants.js';
+import type { TimelineEvent } from '../timeline/timeline.js';
 
 /**
  * Seconds of slack for a real clock. The stamps and the machine's timers share the process clock, but each hop

@@ -6,8 +6,8 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ShutdownReport } from '../lifecycle/shutdown.js';
-import type { TimelineEvent } from '../simulator/timeline.js';
+import type { ShutdownReport } from './report.js';
+import type { TimelineEvent } from '../timeline/timeline.js';
 
 export type RecordLine =
   | { type: 'session'; session: string; room: string; startedAt: string; mode: 'agent' | 'simulation' }

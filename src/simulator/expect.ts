@@ -1,7 +1,7 @@
 /** Checks a scenario's `expect` section against a timeline: ordered subsequence, forbidden events, summary fields. */
 import { isDeepStrictEqual } from 'node:util';
 import type { Scenario } from './scenario.js';
-import type { Summary, TimelineEvent } from './timeline.js';
+import type { Summary, TimelineEvent } from '../timeline/timeline.js';
 
 const DEFAULT_WITHIN = 0.5;
 const TIME_KEYS = new Set(['type', 'at', 'within', 'from', 'to']);

@@ -13,13 +13,14 @@ import { SipDialer } from '../dialer/sipDialer.js';
 import { callLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { JsonlFileSink } from '../record/sessionRecord.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
-import { followCheckIns } from './agent/scriptedLlm.js';
+import { followCheckIns } from '../local/scriptedLlm.js';
 import { createSimulatedSession } from './agent/simulatedSession.js';
 import { checkExpectations } from './expect.js';
-import { checkInvariants, TIMER_ROUNDING } from './invariants.js';
-import { playStep, presenceLabel, scenarioSetup, type RunResult, type StepTarget } from './runModel.js';
+import { checkInvariants, TIMER_ROUNDING } from '../timeline/invariants.js';
+import { presenceLabel } from '../timeline/presence.js';
+import { playStep, scenarioSetup, type RunResult, type StepTarget } from './runModel.js';
 import { words, type Scenario } from './scenario.js';
-import { summarize, type PresenceLabel, type TimelineEntry, type TimelineEvent } from './timeline.js';
+import { summarize, type PresenceLabel, type TimelineEntry, type TimelineEvent } from '../timeline/timeline.js';
 
 const ROOM = 'simulated-call';
 const API_KEY = 'APIsimulator';

@@ -17,10 +17,11 @@ import type { AgentConfig } from '../config/schema.js';
 import { machineWithCommands } from '../commands.js';
 import { sipPlan } from '../sip/plan.js';
 import { checkExpectations } from './expect.js';
-import { checkInvariants } from './invariants.js';
+import { checkInvariants } from '../timeline/invariants.js';
+import { presenceLabel } from '../timeline/presence.js';
 import { words, type DisconnectKind, type Scenario, type Step } from './scenario.js';
 import { ms, SessionModel } from './sessionModel.js';
-import { commandEntry, summarize, type PresenceLabel, type Summary, type TimelineEntry, type TimelineEvent } from './timeline.js';
+import { commandEntry, summarize, type PresenceLabel, type Summary, type TimelineEntry, type TimelineEvent } from '../timeline/timeline.js';
 
 export interface RunResult {
   scenario: Scenario;
@@ -29,14 +30,6 @@ export interface RunResult {
   summary: Summary;
   /** Unmet `expect` entries. */
   failures: string[];
-}
-
-export function presenceLabel(snapshot: SnapshotFrom<CallMachine>): PresenceLabel {
-  if (snapshot.status === 'done') return 'closed';
-  if (!snapshot.matches('live')) return 'closing';
-  if (snapshot.matches({ live: { presence: 'paused' } })) return 'paused';
-  if (snapshot.matches({ live: { presence: { active: 'away' } } })) return 'away';
-  return 'present';
 }
 
 /** The scenario's config: agent.config.ts (or `base`) with the scenario's overrides, validated. */

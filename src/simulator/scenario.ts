@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, parseOrThrow } from '../config/load.js';
+import { sipEntry } from '../sip/entry.js';
 
 const at = z.number({ error: 'a step needs "at", a time in seconds' }).finite().min(0, { error: '"at" must be >= 0' });
 const positive = z.number().finite().positive();
@@ -65,15 +66,6 @@ const step = z
   });
 export type Step = z.output<typeof step>;
 
-export const SIP_OUTCOMES = ['answered', 'busy', 'no-answer', 'failed', 'unreachable'] as const;
-const sipEntry = z.strictObject({
-  outcome: z.enum(SIP_OUTCOMES),
-  /** Ringing time before the outcome (answered, busy, no-answer, failed); connect time for unreachable. */
-  ringSeconds: z.number().finite().min(0).optional(),
-  /** SIP status to report for a failure (default 503; busy 486, no-answer 480). */
-  sipStatus: z.number().int().min(100).max(699).optional(),
-});
-export type SipEntry = z.output<typeof sipEntry>;
 
 /** An expected timeline event: `type` plus any fields that must match; `at`/`within` bound its time. */
 const expectedEvent = z

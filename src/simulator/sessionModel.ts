@@ -8,7 +8,7 @@
  */
 import type { AgentState, CallEvent, PromptKind, UserState } from '../../machines/events.js';
 import { words } from './scenario.js';
-import type { TimelineEntry } from './timeline.js';
+import type { TimelineEntry } from '../timeline/timeline.js';
 
 /** The slice of a fake clock the models need (satisfied by @sinonjs/fake-timers and by real timers). */
 export interface ModelClock {

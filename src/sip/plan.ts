@@ -4,7 +4,7 @@
  * (no answer), 404 Not Found, 503 Service Unavailable.
  */
 import type { DialOutcome } from '../../machines/events.js';
-import type { SipEntry } from '../simulator/scenario.js';
+import type { SipEntry } from './entry.js';
 
 export interface SipPlan {
   /** Seconds from the dial until it settles. */

@@ -13,7 +13,7 @@ import { defineConfig } from '../../src/config/load.js';
 import type { AgentConfig, AgentConfigInput } from '../../src/config/schema.js';
 import { LiveKitApiEmulator } from '../../src/emulator/server.js';
 import { createTextSession, userSaid } from '../../src/local/textSession.js';
-import type { SipEntry } from '../../src/simulator/scenario.js';
+import type { SipEntry } from '../../src/sip/entry.js';
 import { API_KEY, API_SECRET } from './session.js';
 
 export const ROOM = 'call-1';

@@ -8,8 +8,8 @@ import type { AgentConfigInput } from '../../src/config/schema.js';
 import { SipDialer } from '../../src/dialer/sipDialer.js';
 import { LiveKitApiEmulator } from '../../src/emulator/server.js';
 import { createTextSession, userSaid } from '../../src/local/textSession.js';
-import type { SipEntry } from '../../src/simulator/scenario.js';
-import type { TimelineEntry } from '../../src/simulator/timeline.js';
+import type { SipEntry } from '../../src/sip/entry.js';
+import type { TimelineEntry } from '../../src/timeline/timeline.js';
 
 initializeLogger({ pretty: false, level: 'error' });
 

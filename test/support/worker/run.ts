@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { AgentConfigInput } from '../../../src/config/schema.js';
 import type { DispatchedJob } from '../../../src/emulator/agentDispatch.js';
 import { LiveKitApiEmulator, type EmulatorCall } from '../../../src/emulator/server.js';
-import type { SipEntry } from '../../../src/simulator/scenario.js';
+import type { SipEntry } from '../../../src/sip/entry.js';
 import type { HarnessScript } from './roomlessAgent.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');

@@ -4,9 +4,9 @@
  * instructions are the check-in instructions) with the check-in text the machine chose, after a fixed latency.
  */
 import { llm, voice } from '@livekit/agents';
-import { callSettings, checkInText } from '../../../machines/call.machine.js';
-import type { AgentConfig } from '../../config/schema.js';
-import type { TimelineEntry } from '../timeline.js';
+import { callSettings, checkInText } from '../../machines/call.machine.js';
+import type { AgentConfig } from '../config/schema.js';
+import type { TimelineEntry } from '../timeline/timeline.js';
 
 /**
  * The text of the check-in the machine asked for last, followed through the timeline: what the scripted model

@@ -11,7 +11,7 @@
 import elkModule from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { allStates, machineGraph, type DiagramState } from './machineGraph.js';
-import { escapeXml as esc } from '../xmlEscape.js';
+import { escapeXml as esc } from './xmlEscape.js';
 
 // elkjs is CommonJS with `module.exports.default = ELK`: under NodeNext the default import is the whole module.
 const ELK = elkModule.default;

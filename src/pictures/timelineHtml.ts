@@ -12,8 +12,8 @@
  * Every drawn element carries `data-kind` and its time(s) (`data-t`, or `data-t0`/`data-t1` for spans), so a browser
  * test can check each is drawn where the axis says it should be.
  */
-import { formatEvent, roundMs, type Summary, type TimelineEvent } from './timeline.js';
-import { escapeXml as esc } from '../xmlEscape.js';
+import { formatEvent, roundMs, type Summary, type TimelineEvent } from '../timeline/timeline.js';
+import { escapeXml as esc } from './xmlEscape.js';
 
 export interface TimelineSection {
   name: string;
