@@ -9,12 +9,11 @@ import { parseArgs } from 'node:util';
 import { initializeLogger } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { AudioFrame } from '@livekit/rtc-node';
-import { createActor } from 'xstate';
 import agentConfig from '../agent.config.js';
 import { callSettings } from '../machines/call.machine.js';
 import { explore } from '../machines/explore.js';
 import { defineConfig } from '../src/config/load.js';
-import { machineWithCommands } from '../src/commands.js';
+import { createCallActor } from '../src/commands.js';
 import { runModel } from '../src/simulator/runModel.js';
 import { parseScenario } from '../src/simulator/scenario.js';
 import { capacityBench } from './capacity.js';
@@ -55,8 +54,8 @@ async function timerBench() {
     Array.from({ length: calls }, () =>
       new Promise<void>((resolve) => {
         let last = 0;
-        const actor = createActor(
-          machineWithCommands((c) => {
+        const actor = createCallActor(
+          (c) => {
             const now = performance.now();
             if (c.type === 'checkIn' || c.type === 'goodbye') {
               if (last) errors.push(Math.abs(now - last - config.checkIn.interval * 1000));
@@ -65,7 +64,7 @@ async function timerBench() {
               setImmediate(() => actor.send({ type: 'PLAYOUT_FINISHED', prompt: c.type === 'goodbye' ? 'goodbye' : 'checkIn', attempt: c.type === 'checkIn' ? c.attempt : undefined, interrupted: false }));
             }
             if (c.type === 'shutdown') resolve();
-          }),
+          },
           { input: callSettings(config) },
         ).start();
         actor.send({ type: 'AGENT_STATE', state: 'listening' });
@@ -102,7 +101,7 @@ function machineBench() {
     { type: 'AGENT_STATE', state: 'listening' },
     { type: 'TRANSCRIPT', text: 'hello' },
   ] as const;
-  const actor = createActor(machineWithCommands(() => {}), { input: callSettings(agentConfig) }).start();
+  const actor = createCallActor(() => {}, { input: callSettings(agentConfig) }).start();
   let t = performance.now();
   for (let i = 0; i < n; i++) actor.send(events[i % events.length]!);
   const eventsPerSecond = Math.round(n / ((performance.now() - t) / 1000));
@@ -115,7 +114,7 @@ function machineBench() {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage().heapUsed;
-  const actors = Array.from({ length: 1000 }, () => createActor(machineWithCommands(() => {}), { input: callSettings(agentConfig) }).start());
+  const actors = Array.from({ length: 1000 }, () => createCallActor(() => {}, { input: callSettings(agentConfig) }).start());
   gc?.();
   const heapBytesPerSession = Math.round((process.memoryUsage().heapUsed - before) / actors.length);
   actors.forEach((a) => a.stop());

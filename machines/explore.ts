@@ -82,7 +82,20 @@ function commandsOf(actions: readonly { type: string; params: unknown }[]): Comm
 }
 
 export function explore(settings: CallSettings): Exploration {
-  const adjacency = getAdjacencyMap(callMachine, {
+  // xstate/graph walks the states; its transition function is the machine's own, wrapped so that each (state, event)
+  // pair it tries is also kept with the commands it issues. The graph tries every pair exactly once, so one pass
+  // yields both the adjacency and the transitions (a second pass over the states doubled the time).
+  const transitions: ExploredTransition[] = [];
+  const logic = Object.create(callMachine, {
+    transition: {
+      value: (from: CallSnapshot, event: CallEvent) => {
+        const [to, actions] = transition(callMachine, from, event);
+        transitions.push({ from, event, to, commands: commandsOf(actions) });
+        return to;
+      },
+    },
+  }) as typeof callMachine;
+  const adjacency = getAdjacencyMap(logic, {
     input: settings,
     events: (s) => eventsFor(s) as CallEvent[],
     serializeState: (s) => serializeCallSnapshot(s),
@@ -90,15 +103,6 @@ export function explore(settings: CallSettings): Exploration {
   });
   const states = new Map<string, CallSnapshot>();
   for (const [key, value] of Object.entries(adjacency)) states.set(key, value.state);
-
-  // The adjacency map says where each event leads; the pure transition function says which commands it issues.
-  const transitions: ExploredTransition[] = [];
-  for (const from of states.values()) {
-    for (const event of eventsFor(from)) {
-      const [to, actions] = transition(callMachine, from, event as CallEvent);
-      transitions.push({ from, event, to, commands: commandsOf(actions) });
-    }
-  }
   const [initial, initialActions] = initialTransition(callMachine, settings);
   return { states, transitions, initialKey: serializeCallSnapshot(initial), initialCommands: commandsOf(initialActions) };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { initializeLogger } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
-import { runAgent } from '../src/simulator/runAgent.js';
+import { runAgent, type AgentRunResult } from '../src/simulator/runAgent.js';
 import { runModel, type RunResult } from '../src/simulator/runModel.js';
 import { loadScenario } from '../src/simulator/scenario.js';
 import { ACTION_TYPES, type TimelineEvent } from '../src/timeline/timeline.js';
@@ -23,14 +23,19 @@ const TIME_SCALE = 0.2;
 /**
  * Simulated seconds. Agent mode runs behind model mode by the framework's own per-step latency (a few ms of real time
  * per turn: the TTS stream adapter, the speech scheduler, HTTP to the emulator), which the time scale magnifies;
- * 1 s simulated is 200 ms of real time at this scale.
+ * 1 s simulated is 200 ms of real time at this scale. On a busy machine each action may lag by the event-loop stalls
+ * measured before it as well (AgentRunResult.scheduling), and by nothing more.
  */
 const TOLERANCE = 1.0;
 
-const actions = (r: RunResult) => r.timeline.filter((e) => (ACTION_TYPES as readonly string[]).includes(e.type));
+const isAction = (e: TimelineEvent) => (ACTION_TYPES as readonly string[]).includes(e.type);
+const actions = (r: RunResult) => r.timeline.filter(isAction);
 const withoutTime = ({ t: _t, ...rest }: TimelineEvent) => rest;
+/** Each action's allowed drift: the tolerance plus the stalls measured before it, in simulated seconds. */
+const allowedDrift = (r: AgentRunResult) =>
+  r.timeline.flatMap((e, i) => (isAction(e) ? [TOLERANCE + r.scheduling.stalledBefore[i]! / 1000 / TIME_SCALE] : []));
 
-const runs = new Map<string, { model: RunResult; agent: RunResult }>();
+const runs = new Map<string, { model: RunResult; agent: AgentRunResult }>();
 
 beforeAll(async () => {
   // The scenarios run side by side: agent mode spends nearly all its time waiting on (scaled) timers.
@@ -48,8 +53,9 @@ describe('agent mode agrees with model mode', () => {
     const m = actions(model);
     const a = actions(agent);
     expect(a.map(withoutTime)).toEqual(m.map(withoutTime));
-    const drift = a.map((e, i) => ({ type: e.type, model: m[i]!.t, agent: e.t, delta: Math.abs(e.t - m[i]!.t) }));
-    expect(drift.filter((d) => d.delta > TOLERANCE)).toEqual([]);
+    const allowed = allowedDrift(agent);
+    const drift = a.map((e, i) => ({ type: e.type, model: m[i]!.t, agent: e.t, delta: Math.abs(e.t - m[i]!.t), allowed: allowed[i]! }));
+    expect(drift.filter((d) => d.delta > d.allowed)).toEqual([]);
   });
 
   it.each(FILES)('%s: the real session keeps every invariant and meets the scenario expectations', (file) => {

@@ -6,10 +6,10 @@
  *   close (session.close → ctx.shutdown → delete the room), each started as a tracked task that `drain()` awaits.
  */
 import { voice } from '@livekit/agents';
-import { createActor, type Actor } from 'xstate';
+import type { Actor } from 'xstate';
 import { callSettings, type CallMachine } from '../../machines/call.machine.js';
 import type { CallEvent, CloseReason, Command, DialRefusal, PromptKind } from '../../machines/events.js';
-import { machineWithCommands } from '../commands.js';
+import { createCallActor } from '../commands.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { Dialer } from '../dialer/sipDialer.js';
 import type { TaskRegistry } from '../lifecycle/tasks.js';
@@ -52,7 +52,7 @@ export class CallBridge {
 
   constructor(private readonly o: CallBridgeOptions) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
-    this.actor = createActor(machineWithCommands((c) => this.run(c)), {
+    this.actor = createCallActor((c) => this.run(c), {
       input: callSettings(o.config),
       ...(o.clock ? { clock: o.clock } : {}),
     });

@@ -18,6 +18,7 @@ import { createSimulatedSession } from './agent/simulatedSession.js';
 import { checkExpectations } from './expect.js';
 import { checkInvariants, TIMER_ROUNDING } from '../timeline/invariants.js';
 import { presenceLabel } from '../timeline/presence.js';
+import { watchStalls } from './schedulingProbe.js';
 import { playStep, scenarioSetup, type RunResult, type StepTarget } from './runModel.js';
 import { words, type Scenario } from './scenario.js';
 import { summarize, type PresenceLabel, type TimelineEntry, type TimelineEvent } from '../timeline/timeline.js';
@@ -26,7 +27,10 @@ const ROOM = 'simulated-call';
 const API_KEY = 'APIsimulator';
 // Only ever shared between this process and its own loopback emulator.
 const API_SECRET = 'simulator-emulator-secret-0123456789-abcdef';
-/** Real seconds the timeline's stamps may drift from the machine's scaled timers (event-loop latency). */
+/**
+ * Real seconds the timeline's stamps may drift from the machine's scaled timers on an unloaded event loop (timer
+ * granularity); the stalls measured during the run (schedulingProbe.ts) come on top.
+ */
 const REAL_CLOCK_JITTER = 0.005;
 
 /** Faults to inject (the fault matrix in test/faults.test.ts). */
@@ -62,7 +66,18 @@ export interface AgentRunOptions {
   faults?: AgentFaults;
 }
 
+/** The event loop's measured stalls during the run, in real milliseconds (see schedulingProbe.ts). */
+export interface SchedulingDelay {
+  stalledMs: number;
+  maxStallMs: number;
+  /** Stalled milliseconds before each timeline event, index for index: how far the real clock can have drifted. */
+  stalledBefore: number[];
+  /** Stalled milliseconds while the bounded shutdown ran: how far past its budget a busy machine may push it. */
+  duringShutdownMs: number;
+}
+
 export interface AgentRunResult extends RunResult {
+  scheduling: SchedulingDelay;
   shutdown: ShutdownReport | null;
   /** The session record file, with `recordDir`. */
   recordFile: string | null;
@@ -75,6 +90,8 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   const sink = opts.recordDir ? new JsonlFileSink(opts.recordDir, `${slug(scenario.name)}-${randomUUID().slice(0, 8)}`) : null;
   const scale = opts.timeScale;
   const timeline: TimelineEvent[] = [];
+  const stalls = watchStalls();
+  const stalledBefore: number[] = [];
   let t0 = performance.now();
   // Entries recorded in one synchronous turn (the commands of one machine transition) share one timestamp, as they
   // do on model mode's virtual clock.
@@ -89,6 +106,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   const record = (entry: TimelineEntry) => {
     const e = { t: now(), ...entry } as TimelineEvent;
     timeline.push(e);
+    stalledBefore.push(stalls.stalledMs);
     sink?.write(e);
     opts.onEvent?.(e);
   };
@@ -185,18 +203,24 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   }
   // What the framework does after ctx.shutdown(): close the session, then run the shutdown callback (ours: bounded).
   await session.close().catch(() => {});
+  const stalledBeforeShutdown = stalls.stalledMs;
   const shutdown = await lifecycle.shutdown(reason ?? 'scenario_end');
+  const duringShutdownMs = stalls.stalledMs - stalledBeforeShutdown;
   timers.forEach(clearTimeout);
   user.leaves();
   bridge.dispose();
   await emulator.stop();
+  stalls.stop();
+  const scheduling: SchedulingDelay = { stalledMs: stalls.stalledMs, maxStallMs: stalls.maxStallMs, stalledBefore, duringShutdownMs };
 
   // The timeline is stamped on the real clock while the machine's timers run on its own scaled clock: allow 5 ms of
-  // real jitter between the two (50 simulated ms at scale 0.1), still far below any rule's timing.
-  const violations = checkInvariants(timeline, config, until, Math.max(TIMER_ROUNDING, REAL_CLOCK_JITTER / scale));
+  // real jitter between the two (50 simulated ms at scale 0.1) plus the longest stall measured, still far below any
+  // rule's timing on an idle machine. Expectations' `within` get the run's measured stalls on top of `slack`.
+  const jitter = (REAL_CLOCK_JITTER + scheduling.maxStallMs / 1000) / scale;
+  const violations = checkInvariants(timeline, config, until, Math.max(TIMER_ROUNDING, jitter));
   const summary = summarize(timeline, violations);
-  const failures = checkExpectations(scenario.expect, timeline, summary, opts.slack ?? 0);
-  return { scenario, config, timeline, summary, failures, shutdown, recordFile: sink?.path ?? null };
+  const failures = checkExpectations(scenario.expect, timeline, summary, (opts.slack ?? 0) + scheduling.stalledMs / 1000 / scale);
+  return { scenario, config, timeline, summary, failures, scheduling, shutdown, recordFile: sink?.path ?? null };
 }
 
 /**

@@ -5,8 +5,7 @@
 import { voice } from '@livekit/agents';
 import { DisconnectReason } from '@livekit/rtc-node';
 import FakeTimers from '@sinonjs/fake-timers';
-import { createActor, type SnapshotFrom } from 'xstate';
-import { callSettings, type CallMachine } from '../../machines/call.machine.js';
+import { callSettings } from '../../machines/call.machine.js';
 import type { CallEvent, Command } from '../../machines/events.js';
 import { calleeSpeechEvent, disconnectEffect, sessionCloseEvent } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
@@ -14,7 +13,7 @@ import { withOverrides } from '../config/load.js';
 import { withDispatchMetadata } from '../config/runtime.js';
 import { dialedIdentity, isDialedIdentity } from '../dialer/sipDialer.js';
 import type { AgentConfig } from '../config/schema.js';
-import { machineWithCommands } from '../commands.js';
+import { createCallActor } from '../commands.js';
 import { sipPlan } from '../sip/plan.js';
 import { checkExpectations } from './expect.js';
 import { checkInvariants } from '../timeline/invariants.js';
@@ -188,7 +187,7 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
     }
   };
 
-  const actor = createActor(machineWithCommands(onCommand), { input: callSettings(config), clock: timers });
+  const actor = createCallActor(onCommand, { input: callSettings(config), clock: timers });
   let presence: PresenceLabel | null = null;
   actor.subscribe((snapshot) => {
     const label = presenceLabel(snapshot);

@@ -3,12 +3,11 @@
  * `call.at(17, event)` advances the clock to 17 s (firing machine timers on the way) and sends the event.
  */
 import FakeTimers from '@sinonjs/fake-timers';
-import { createActor } from 'xstate';
 import { callSettings } from '../../machines/call.machine.js';
 import type { CallEvent, Command } from '../../machines/events.js';
 import { defineConfig } from '../../src/config/load.js';
 import type { AgentConfigInput } from '../../src/config/schema.js';
-import { machineWithCommands } from '../../src/commands.js';
+import { createCallActor } from '../../src/commands.js';
 
 export type Recorded = Command & { t: number };
 
@@ -16,8 +15,8 @@ export function startCall(config: AgentConfigInput = {}) {
   const settings = callSettings(defineConfig(config));
   const clock = FakeTimers.createClock(0);
   const commands: Recorded[] = [];
-  const actor = createActor(
-    machineWithCommands((c) => commands.push({ ...c, t: clock.now / 1000 })),
+  const actor = createCallActor(
+    (c) => commands.push({ ...c, t: clock.now / 1000 }),
     {
       input: settings,
       clock: {
