@@ -140,12 +140,11 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   });
 
   if (caller) {
-    // `$caller` in endSession.allow is the caller this agent serves.
+    // `$caller` in endSession.allow is the caller this agent serves. An accepted request is recorded as the exit
+    // trigger it is (`endRequest`), as the simulators record it and the invariants expect it.
     const allow = config.endSession.allow.map((a) => (a === '$caller' ? caller.identity : a));
-    ctx.room.localParticipant?.registerRpcMethod(
-      END_SESSION_RPC,
-      endSessionHandler({ allow, end: () => bridge.send({ type: 'END_REQUESTED', source: 'frontend' }), log: (f, m) => logger.info(f, m) }),
-    );
+    const end = () => inbound({ type: 'endRequest', source: 'frontend' }, { type: 'END_REQUESTED', source: 'frontend' });
+    ctx.room.localParticipant?.registerRpcMethod(END_SESSION_RPC, endSessionHandler({ allow, end, log: (f, m) => logger.info(f, m) }));
   }
 
   bridge.start();
