@@ -20,6 +20,21 @@ describe('a dial, start to end', () => {
     expect(call.of('dialEnd')).toStrictEqual([{ type: 'dialEnd', number: MANAGER, outcome: 'no-answer', t: 31 }]);
   });
 
+  it('after the first person answered, the model can add a second one', () => {
+    const call = startCall().at(0, listening).at(1, dial()).at(7, { type: 'DIAL_SETTLED', number: MANAGER, outcome: 'answered' });
+    call.at(20, dial('+15550002222'));
+    expect(call.of('dialStart').map((d) => d.number)).toEqual([MANAGER, '+15550002222']);
+    expect(call.of('dialRefused')).toEqual([]);
+  });
+
+  it("in a conference, the caller hangs up while a second person is dialed (onCallerLeft 'cancel'): the dial is cancelled and the call ends", () => {
+    const call = startCall().at(0, listening).at(1, dial()).at(7, { type: 'DIAL_SETTLED', number: MANAGER, outcome: 'answered' });
+    call.at(20, dial('+15550002222')).at(25, { type: 'CALLER_DISCONNECTED' });
+    expect(call.types()).toEqual(['dialStart', 'dialEnd', 'dialStart', 'dialCancel', 'dialEnd', 'sessionClose', 'shutdown', 'deleteRoom']);
+    expect(call.of('dialCancel').map((d) => d.number)).toEqual(['+15550002222']);
+    expect(call.of('shutdown').map((s) => s.reason)).toEqual(['caller_left']);
+  });
+
   it('after the watchdog cancelled a dial that never reported, the next one is placed', () => {
     const call = startCall({ dial: { maxSeconds: 40 } }).at(0, listening).at(1, dial()).until(41);
     expect(call.of('dialCancel')).toEqual([{ type: 'dialCancel', number: MANAGER, t: 41 }]);

@@ -79,5 +79,9 @@ describe('dial policy: the most specific pattern wins', () => {
       dialed: ['+442071234567'],
       refused: [['+15550001111', 'not_allowed']],
     });
+    expect(asks({ allow: ['+15550001111'], deny: [] }, ['+15550002222', '+15550001111'])).toEqual({
+      dialed: ['+15550001111'],
+      refused: [['+15550002222', 'not_allowed']],
+    });
   });
 });

@@ -90,6 +90,14 @@ describe('presence in a conference: the callee answers while presence is paused'
     expect(call.of('checkIn').map((c) => [c.t, c.attempt, c.audience])).toEqual([[25, 1, 'room'], [50, 1, 'room']]);
   });
 
+  it('the callee talking in the window after a tool answers the room check-in: the count starts over', () => {
+    const call = startCall({ checkIn: fixed }).at(0, listening).at(1, dial).at(10, answered).until(25).at(26, checkInDone(1));
+    call.at(30, toolStarts).at(35, toolEnds).at(40, calleeTalks).at(41, calleeStops).until(55.999);
+    expect(call.of('checkIn')).toHaveLength(1);
+    call.until(56); // the window restarts when the callee stops
+    expect(call.of('checkIn').map((c) => [c.t, c.attempt])).toEqual([[25, 1], [56, 1]]);
+  });
+
   it('the end of a hello the callee began before the answer reached us is not an answer (during a tool)', () => {
     // The active-speaker update arrived before the dial's answer: the start was ignored (no callee yet), only its end counts.
     const call = startCall({ checkIn: fixed }).at(0, listening).at(1, dial).at(9, calleeTalks).at(10, answered).until(25).at(26, checkInDone(1));

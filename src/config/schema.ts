@@ -239,6 +239,7 @@ export const configSchema = z
     const worst = c.shutdown.budget + c.shutdown.margin;
     if (worst > c.shutdown.processTimeout) {
       ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent: zod keeps the issue's path and message whatever its code, and parseOrThrow reads only those
         code: 'custom',
         path: ['shutdown', 'processTimeout'],
         input: c.shutdown.processTimeout,
@@ -249,6 +250,7 @@ export const configSchema = z
     }
     if (c.shutdown.callbackTimeout > c.shutdown.budget) {
       ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent: zod keeps the issue's path and message whatever its code, and parseOrThrow reads only those
         code: 'custom',
         path: ['shutdown', 'callbackTimeout'],
         input: c.shutdown.callbackTimeout,
@@ -257,6 +259,7 @@ export const configSchema = z
     }
     if (c.dial.maxSeconds <= c.dial.ringingTimeout) {
       ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent: zod keeps the issue's path and message whatever its code, and parseOrThrow reads only those
         code: 'custom',
         path: ['dial', 'maxSeconds'],
         input: c.dial.maxSeconds,
@@ -265,6 +268,7 @@ export const configSchema = z
     }
     if (c.maxCallDuration && c.maxCallDuration.warnBefore >= c.maxCallDuration.seconds) {
       ctx.addIssue({
+        // Stryker disable next-line StringLiteral: equivalent: zod keeps the issue's path and message whatever its code, and parseOrThrow reads only those
         code: 'custom',
         path: ['maxCallDuration', 'warnBefore'],
         input: c.maxCallDuration.warnBefore,
