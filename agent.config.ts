@@ -35,6 +35,11 @@ export default defineConfig({
     onCallerLeft: 'cancel',
     allow: ['+1*'], // the countries (or exact numbers) you call, e.g. ['+1*', '+44*']; never ['*']
     maxPerCall: 3,
+    // Answered dials go through answering-machine detection (voice.AMD) before they count as answered. A machine
+    // (voicemail, IVR, full mailbox) ends the dial as 'voicemail' and its leg is removed: 'hangup' at once, or
+    // 'leave-message' (a voicemail hears voicemailMessage first). dial.amd: { enabled, noSpeechTimeout: 10,
+    // detectionTimeout: 20, models: 'auto' } tunes or turns off the detection.
+    onVoicemail: 'hangup',
   },
   maxCallDuration: null, // e.g. { seconds: 1800, warnBefore: 60, message: '...' }
   shutdown: { budget: 5, processTimeout: 60 },

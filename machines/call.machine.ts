@@ -434,6 +434,8 @@ export const callMachine = callSetup.createMachine({
                     target: 'idle',
                     actions: [{ type: 'dialEnd', params: ({ event }) => settledParams(event) }, endDial, 'calleeJoined'],
                   },
+                  // Busy, no answer, failed, or voicemail (a machine answered and the dialer removed its leg): nobody
+                  // joined. The caller is released and presence resumes; no callee.
                   {
                     guard: 'settlesOurDial',
                     target: 'idle',

@@ -11,9 +11,13 @@ export type AgentState = 'initializing' | 'idle' | 'listening' | 'thinking' | 's
 export const USER_STATES: readonly UserState[] = ['speaking', 'listening', 'away'];
 export const AGENT_STATES: readonly AgentState[] = ['initializing', 'idle', 'listening', 'thinking', 'speaking'];
 
-/** How a dial ended. `cancelled`: we ended it (caller left, room deleted, close deadline, watchdog). */
-export type DialOutcome = 'answered' | 'busy' | 'no-answer' | 'failed' | 'cancelled';
-export const DIAL_OUTCOMES: readonly DialOutcome[] = ['answered', 'busy', 'no-answer', 'failed', 'cancelled'];
+/**
+ * How a dial ended. `answered`: a person (answering-machine detection heard a human, or could not tell) is in the
+ * room. `voicemail`: a machine answered (voicemail, IVR, a full mailbox); its leg was removed, so nobody joined.
+ * `cancelled`: we ended it (caller left, room deleted, close deadline, watchdog).
+ */
+export type DialOutcome = 'answered' | 'busy' | 'no-answer' | 'failed' | 'voicemail' | 'cancelled';
+export const DIAL_OUTCOMES: readonly DialOutcome[] = ['answered', 'busy', 'no-answer', 'failed', 'voicemail', 'cancelled'];
 
 /** Why a dial request was refused; it is never dialed. */
 export type DialRefusal = 'not_e164' | 'not_allowed' | 'dial_in_flight' | 'closing' | 'limit';

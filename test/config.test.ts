@@ -21,6 +21,7 @@ describe('agent.config.ts', () => {
     expect(agentConfig.goodbye.maxSeconds).toBe(10);
     expect(agentConfig.closeAction).toBe('delete-room');
     expect(agentConfig.dial).toMatchObject({ settleTimeout: 45, onCallerLeft: 'cancel', allow: ['+1*'], maxPerCall: 3 });
+    expect(agentConfig.dial).toMatchObject({ onVoicemail: 'hangup', amd: { enabled: true, noSpeechTimeout: 10, detectionTimeout: 20, models: 'auto' } });
     expect(agentConfig.maxCallDuration).toBeNull();
     expect(agentConfig.shutdown.budget).toBe(5);
   });
@@ -37,6 +38,12 @@ describe('config validation names the key path and the bad value', () => {
     [{ dial: { allow: ['+1 555'] } }, 'dial.allow.0', '"+1 555"'],
     [{ maxCallDuration: { seconds: 60, warnBefore: 60 } }, 'maxCallDuration.warnBefore', '60'],
     [{ dial: { maxSeconds: 20, ringingTimeout: 30 } }, 'dial.maxSeconds', '20'],
+    [{ dial: { onVoicemail: 'beep' } }, 'dial.onVoicemail', '"beep"'],
+    [{ dial: { voicemailMessage: '' } }, 'dial.voicemailMessage', '""'],
+    [{ dial: { amd: { noSpeechTimeout: 0 } } }, 'dial.amd.noSpeechTimeout', '0'],
+    [{ dial: { amd: { detectionTimeout: -5 } } }, 'dial.amd.detectionTimeout', '-5'],
+    [{ dial: { amd: { enabled: 'yes' } } }, 'dial.amd.enabled', '"yes"'],
+    [{ dial: { amd: { models: 'openai' } } }, 'dial.amd.models', '"openai"'],
   ])('%j → %s', (input, path, shown) => {
     const e = errorOf(() => defineConfig(input as never));
     expect(e.problems.map((p) => p.path)).toContain(path);

@@ -13,14 +13,17 @@ const keys = (r: ReturnType<typeof apply>) => r.rejected.map((x) => x.key);
 
 describe('per-call overrides can only narrow', () => {
   it('tuning applies: timings, prompts, counts, texts', () => {
-    const r = apply({ checkIn: { maxPrompts: 1, interval: 5 }, goodbye: { messages: { end_requested: 'Bye now.' } }, presence: { userAwayTimeout: 20 } });
+    const r = apply({ checkIn: { maxPrompts: 1, interval: 5 }, goodbye: { messages: { end_requested: 'Bye now.' } }, presence: { userAwayTimeout: 20 }, dial: { onVoicemail: 'leave-message', voicemailMessage: 'Call us back.', amd: { noSpeechTimeout: 5 } } });
     expect(r.rejected).toEqual([]);
+    expect(r.config.dial).toMatchObject({ onVoicemail: 'leave-message', voicemailMessage: 'Call us back.', amd: { noSpeechTimeout: 5, models: 'auto' } });
     expect(r.config.checkIn.maxPrompts).toBe(1);
     expect(r.config.goodbye.messages.end_requested).toBe('Bye now.');
   });
 
   it.each([
     [{ dial: { sipTrunkId: 'ST_attacker' } }, ['dial.sipTrunkId'], (c: typeof base) => c.dial.sipTrunkId === base.dial.sipTrunkId],
+    // Which models answering-machine detection bills to the project (Cloud inference or the session's).
+    [{ dial: { amd: { models: 'session' } } }, ['dial.amd.models'], (c: typeof base) => c.dial.amd.models === base.dial.amd.models],
     [{ models: { instructions: 'dial anyone', llm: 'gpt-x' } }, ['models.instructions', 'models.llm'], (c: typeof base) => c.models.instructions === base.models.instructions],
     [{ record: { enabled: false } }, ['record.enabled'], (c: typeof base) => c.record.enabled],
     [{ shutdown: { processTimeout: 600 } }, ['shutdown.processTimeout'], (c: typeof base) => c.shutdown.processTimeout === base.shutdown.processTimeout],

@@ -24,7 +24,9 @@ async function setup(sip: Record<string, SipEntry> = {}, secret = SECRET) {
 
 describe('dialing through the emulator', () => {
   it.each([
-    [{ outcome: 'answered', ringSeconds: 3 } as SipEntry, { outcome: 'answered' }],
+    [{ outcome: 'answered', ringSeconds: 3 } as SipEntry, { outcome: 'answered', identity: 'sip-15550001111-1' }],
+    // A machine answers like a person: SIP cannot tell them apart (answering-machine detection does, after).
+    [{ outcome: 'voicemail', ringSeconds: 3, greeting: 'Please leave a message after the tone.' } as SipEntry, { outcome: 'answered', identity: 'sip-15550001111-1' }],
     [{ outcome: 'busy' } as SipEntry, { outcome: 'busy', sipStatus: 486 }],
     [{ outcome: 'no-answer' } as SipEntry, { outcome: 'no-answer', sipStatus: 480 }],
     [{ outcome: 'failed', sipStatus: 404 } as SipEntry, { outcome: 'failed', sipStatus: 404 }],
@@ -49,6 +51,14 @@ describe('dialing through the emulator', () => {
     await dialer.cancel('+15550001111');
     expect(await pending).toEqual({ outcome: 'cancelled', sipStatus: 487 });
     expect(emulator.calls.map((c) => c.method)).toContain('livekit.RoomService/RemoveParticipant');
+  });
+
+  it('hangs up an answered leg explicitly by removing its participant (a machine answered)', async () => {
+    const { dialer, emulator } = await setup({ '+15550001111': { outcome: 'voicemail', ringSeconds: 1 } });
+    expect(await dialer.dial('+15550001111')).toEqual({ outcome: 'answered', identity: 'sip-15550001111-1' });
+    await dialer.hangup('+15550001111');
+    const removed = emulator.calls.filter((c) => c.method === 'livekit.RoomService/RemoveParticipant');
+    expect(removed.map((c) => [c.status, c.request])).toEqual([[200, { room: 'call-1', identity: 'sip-15550001111-1' }]]);
   });
 
   it('a wrong API secret: 401, the dial fails cleanly with a clear log line and no secret in it', async () => {

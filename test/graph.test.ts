@@ -5,9 +5,10 @@
  * (b) at most one shutdown, and a shutdown is reachable from every state;
  * (c) nothing happens after shutdown.
  */
+import { transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { callSettings } from '../machines/call.machine.js';
-import { PRESENCE_EVENT_TYPES, type CallEventType } from '../machines/events.js';
+import { callMachine, callSettings } from '../machines/call.machine.js';
+import { COMMAND_TYPES, PRESENCE_EVENT_TYPES, type CallEventType } from '../machines/events.js';
 import { explore, serializeCallSnapshot, type ExploredTransition } from '../machines/explore.js';
 import { defineConfig } from '../src/config/load.js';
 import type { AgentConfigInput } from '../src/config/schema.js';
@@ -161,6 +162,23 @@ describe.each(Object.entries(CONFIGS))('state graph (%s)', (_name, input) => {
     for (const s of states.values()) if (s.status === 'done' && s.context.dialNumber !== null) bad.push(`ended holding ${s.context.dialNumber}`);
     expect(bad.slice(0, 10)).toEqual([]);
     expect(held > 0).toBe(holds);
+  });
+
+  it('(g) a dial that reached voicemail is no conference: handled exactly as a busy line, never a callee', () => {
+    const bad: string[] = [];
+    let seen = 0;
+    const shape = (t: { to: typeof transitions[number]['to']; commands: typeof transitions[number]['commands'] }) =>
+      JSON.stringify([serializeCallSnapshot(t.to), t.commands.map(({ outcome: _o, ...c }: Record<string, unknown>) => c)]);
+    for (const t of transitions) {
+      if (t.event.type !== 'DIAL_SETTLED' || t.event.outcome !== 'voicemail' || t.from.status !== 'active') continue;
+      seen++;
+      if (t.to.context.callee && !t.from.context.callee) bad.push(`voicemail in ${JSON.stringify(t.from.value)} made a callee`);
+      const [to, actions] = transition(callMachine, t.from, { ...t.event, outcome: 'busy' });
+      const busy = { to, commands: actions.filter((a) => (COMMAND_TYPES as readonly string[]).includes(a.type)).map((a) => ({ type: a.type, ...(a.params as object) })) as typeof t.commands };
+      if (shape(t) !== shape(busy)) bad.push(`voicemail in ${JSON.stringify(t.from.value)} differs from busy: ${shape(t)} vs ${shape(busy)}`);
+    }
+    expect(seen).toBeGreaterThan(0);
+    expect(bad.slice(0, 5)).toEqual([]);
   });
 
   it('every state is reachable and every state node of the machine is visited', () => {

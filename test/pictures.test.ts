@@ -100,6 +100,7 @@ describe('the call timeline in Chromium (npm run simulate -- <scenario> --html o
     runs.refusals = scenario('10-dial-refusals.json');
     runs.jobShutdown = scenario('16-job-shutdown-mid-dial.json');
     runs.disconnect = scenario('17-network-lost-mid-dial.json');
+    runs.voicemail = scenario('20-voicemail.json');
     html = timelineHtml(Object.values(runs).map((r) => ({ name: r.scenario.name, mode: 'model', timeline: r.timeline, summary: r.summary })));
     browser = await launchChromium();
     ({ page, requests } = await offlinePage(browser, html, { width: 1280, height: 900 }));
@@ -169,13 +170,13 @@ describe('the call timeline in Chromium (npm run simulate -- <scenario> --html o
       const markAt = (kind: string, t: number) => d.marks.find((m) => m.kind === kind && Math.abs(m.t - t) < 0.01);
       for (const e of run.timeline) {
         const what = `${run.scenario.name}: ${e.type} at ${e.t}s`;
-        if (e.type === 'checkIn' || e.type === 'goodbye' || e.type === 'warning') expect(spanAt(e.type, e.t), what).toBeDefined();
+        if (e.type === 'checkIn' || e.type === 'goodbye' || e.type === 'warning' || e.type === 'voicemailMessage') expect(spanAt(e.type, e.t), what).toBeDefined();
         if (e.type === 'dialStart') expect(spanAt('dial', e.t), what).toBeDefined();
         if (e.type === 'dialEnd') expect(d.spans.find((s) => s.kind === 'dial' && Math.abs(s.t1 - e.t) < 0.01)?.cls, what).toContain(`o-${e.outcome}`);
         if (e.type === 'holdCaller') expect(spanAt('hold', e.t), what).toBeDefined();
         if (e.type === 'toolStart') expect(spanAt('tool', e.t), what).toBeDefined();
         if (e.type === 'userState') expect(spanAt('userState', e.t)?.cls, what).toContain(`v-${e.state}`);
-        for (const kind of ['transcript', 'dialRequest', 'dialRefused', 'dialCancel', 'callerHangup', 'roomDeleted', 'jobShutdown', 'disconnect', 'sessionClose', 'shutdown', 'deleteRoom'] as const)
+        for (const kind of ['transcript', 'dialRequest', 'amd', 'legRemoved', 'dialRefused', 'dialCancel', 'callerHangup', 'roomDeleted', 'jobShutdown', 'disconnect', 'sessionClose', 'shutdown', 'deleteRoom'] as const)
           if (e.type === kind) expect(markAt(kind, e.t), what).toBeDefined();
       }
     }
@@ -184,9 +185,11 @@ describe('the call timeline in Chromium (npm run simulate -- <scenario> --html o
   it('reads as the call: the manager is dialed with the caller on hold, answered, then a check-in, goodbye and shutdown', async () => {
     const d = await drawn(page, runs.hold!.scenario.name);
     const dial = d.spans.find((s) => s.kind === 'dial')!;
-    expect([dial.t0, dial.t1, dial.text]).toEqual([3, 13, '+15550001111 answered']);
+    // Answered at 13 s; answering-machine detection hears a hello and settles it (a person) at 14.9 s.
+    expect([dial.t0, dial.t1, dial.text]).toEqual([3, 14.9, '+15550001111 answered']);
+    expect(d.marks.find((m) => m.kind === 'amd')?.t).toBe(14.9);
     const hold = d.spans.find((s) => s.kind === 'hold')!;
-    expect([hold.t0, hold.t1]).toEqual([3, 13]);
+    expect([hold.t0, hold.t1]).toEqual([3, 14.9]);
     expect(d.spans.filter((s) => s.lane === 'prompts').map((s) => s.kind)).toEqual(['checkIn', 'goodbye']);
     expect(d.labels).toEqual(
       expect.arrayContaining([
@@ -194,6 +197,19 @@ describe('the call timeline in Chromium (npm run simulate -- <scenario> --html o
         { lane: 'shutdown', text: 'shutdown: user_unresponsive' },
       ]),
     );
+    // A voicemail: the verdict, the message until the leg is removed, the dial ended as voicemail; then a person.
+    const vm = await drawn(page, runs.voicemail!.scenario.name);
+    // (The second span is too narrow for its label; its outcome is its class.)
+    expect(vm.spans.filter((s) => s.kind === 'dial').map((s) => [s.t0, s.t1, s.cls.match(/o-[a-z-]+/)?.[0]])).toEqual([
+      [3, 30.1, 'o-voicemail'],
+      [36, 45.1, 'o-answered'],
+    ]);
+    expect(vm.spans.find((s) => s.kind === 'voicemailMessage')).toMatchObject({ t0: 23.7, t1: 30.1 });
+    expect(vm.marks.filter((m) => m.kind === 'amd' || m.kind === 'legRemoved').map((m) => [m.kind, m.t])).toEqual([
+      ['amd', 23.7],
+      ['legRemoved', 30.1],
+      ['amd', 45.1],
+    ]);
     const cancel = await drawn(page, runs.cancel!.scenario.name);
     expect(cancel.labels).toContainEqual({ lane: 'close', text: 'caller hung up · close: caller_left' });
     expect(cancel.spans.find((s) => s.kind === 'dial')?.cls).toContain('o-cancelled');

@@ -8,9 +8,23 @@ import { defineConfig } from '../src/config/load.js';
 import { runModel } from '../src/simulator/runModel.js';
 import type { TimelineEvent } from '../src/timeline/timeline.js';
 import { parseScenario, type ScenarioInput } from '../src/simulator/scenario.js';
-import { SIP_OUTCOMES } from '../src/sip/entry.js';
+import { SIP_OUTCOMES, type SipEntry } from '../src/sip/entry.js';
 
 const NUMBERS = ['+15550001111', '+15550002222', '+19005550100', 'not-a-number'];
+/** What an answered leg says first: a person, a voicemail, an IVR, a full mailbox, something AMD cannot place. */
+const GREETINGS = [
+  'Hello?',
+  "Hi, you've reached Dana. Please leave a message after the tone.",
+  'For sales press 1, for support press 2.',
+  'The mailbox is full and cannot accept any new messages.',
+  'Good afternoon and thank you so much for calling today.',
+];
+// A dialed number's behaviour; answered and voicemail legs may say a greeting of their own (else the default).
+const sipEntry = fc.constantFrom(...SIP_OUTCOMES).chain((outcome): fc.Arbitrary<SipEntry> =>
+  outcome === 'answered' || outcome === 'voicemail'
+    ? fc.record({ outcome: fc.constant(outcome), ringSeconds: fc.integer({ min: 0, max: 80 }), greeting: fc.constantFrom(...GREETINGS) }, { requiredKeys: ['outcome', 'ringSeconds'] })
+    : fc.record({ outcome: fc.constant(outcome), ringSeconds: fc.integer({ min: 0, max: 80 }) }),
+);
 const base = defineConfig({});
 const SEED = Number(process.env.FC_SEED ?? 20261121);
 const RUNS = Number(process.env.FC_RUNS ?? 10_000);
@@ -50,13 +64,13 @@ const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
       resetOnSpeech: fc.boolean(),
     }),
     closeAction: fc.constantFrom('delete-room', 'leave'),
-    dial: fc.record({ onCallerLeft: fc.constantFrom('cancel', 'continue'), settleTimeout: fc.integer({ min: 5, max: 45 }) }),
+    dial: fc.record({ onCallerLeft: fc.constantFrom('cancel', 'continue'), settleTimeout: fc.integer({ min: 5, max: 45 }), onVoicemail: fc.constantFrom('hangup', 'leave-message') }),
     maxCallDuration: fc.option(fc.record({ seconds: fc.integer({ min: 60, max: 300 }), warnBefore: fc.integer({ min: 0, max: 30 }) }), { nil: null }),
     shutdown: fc.record({ onSigterm: fc.constantFrom('continue', 'drain') }),
   }),
   sip: fc.record({
-    '+15550001111': fc.record({ outcome: fc.constantFrom(...SIP_OUTCOMES), ringSeconds: fc.integer({ min: 0, max: 80 }) }),
-    '+15550002222': fc.record({ outcome: fc.constantFrom(...SIP_OUTCOMES), ringSeconds: fc.integer({ min: 0, max: 80 }) }),
+    '+15550001111': sipEntry,
+    '+15550002222': sipEntry,
   }),
   steps,
   until: fc.constant(400),
@@ -69,6 +83,7 @@ describe('random calls through the simulator', () => {
     let checkInsAndDials = 0;
     let agentGoneMidDial = 0;
     let conferences = 0;
+    let voicemails = 0;
     fc.assert(
       fc.property(scenario, (input) => {
         const result = runModel(parseScenario(input), base);
@@ -79,6 +94,7 @@ describe('random calls through the simulator', () => {
         if (gone && result.timeline.some((e) => e.type === 'dialCancel' && e.t === gone.t)) agentGoneMidDial++;
         const answeredAt = result.timeline.find((e) => e.type === 'dialEnd' && e.outcome === 'answered')?.t;
         if (answeredAt !== undefined && result.timeline.some((e) => e.type === 'calleeSpeech' && e.t > answeredAt)) conferences++;
+        if (result.timeline.some((e) => e.type === 'dialEnd' && e.outcome === 'voicemail')) voicemails++;
         expect(result.summary.violations).toEqual([]);
       }),
       { seed: SEED, numRuns: RUNS },
@@ -86,13 +102,15 @@ describe('random calls through the simulator', () => {
     // The generator must reach the interesting parts, or the property proves little.
     console.log(
       `property: ${RUNS} calls, ${shutdowns} shut down, ${dials} dials, ${checkInsAndDials} with both check-ins and dials, ` +
-        `${agentGoneMidDial} job shutdowns or lost connections mid-dial, ${conferences} conferences with callee speech (seed ${SEED})`,
+        `${agentGoneMidDial} job shutdowns or lost connections mid-dial, ${conferences} conferences with callee speech, ` +
+        `${voicemails} with a dial ended as voicemail (seed ${SEED})`,
     );
     expect(shutdowns).toBeGreaterThan(RUNS / 2);
     expect(dials).toBeGreaterThan(RUNS / 5);
     expect(checkInsAndDials).toBeGreaterThan(RUNS / 10);
     expect(agentGoneMidDial).toBeGreaterThanOrEqual(Math.floor(RUNS / 200));
     expect(conferences).toBeGreaterThanOrEqual(Math.floor(RUNS / 200));
+    expect(voicemails).toBeGreaterThanOrEqual(Math.floor(RUNS / 200));
   }, 600_000);
 });
 

@@ -101,17 +101,18 @@ describe('closes the job process sees', () => {
   const drop = (timeline: readonly TimelineEvent[]) => timeline.filter((e) => e.type !== 'sigterm');
 
   it('with the default config (shutdown.onSigterm continue) a SIGTERM changes nothing: the call goes on', () => {
-    const r = runModel(parseScenario({ ...call, expect: { sequence: [{ type: 'sigterm', at: 8 }, { type: 'dialEnd', outcome: 'answered', at: 23 }, { type: 'checkIn', attempt: 1 }, { type: 'shutdown', reason: 'user_unresponsive' }], never: [{ type: 'goodbye', from: 8, to: 60 }, { type: 'sessionClose', reason: 'drain' }] } }), agentConfig);
+    const r = runModel(parseScenario({ ...call, expect: { sequence: [{ type: 'sigterm', at: 8 }, { type: 'dialEnd', outcome: 'answered', at: 24.9 }, { type: 'checkIn', attempt: 1 }, { type: 'shutdown', reason: 'user_unresponsive' }], never: [{ type: 'goodbye', from: 8, to: 60 }, { type: 'sessionClose', reason: 'drain' }] } }), agentConfig);
     expect(r.failures).toEqual([]);
     expect(r.summary.violations).toEqual([]);
     expect(r.timeline.filter((e) => e.type === 'sigterm').map((e) => e.t)).toEqual([8, 40]);
     expect(drop(r.timeline)).toEqual(runModel(parseScenario(withoutSigterm), agentConfig).timeline);
   });
 
+  // Answered at 23 s; answering-machine detection hears the callee's hello and settles the dial at 24.9 s.
   it("with shutdown.onSigterm 'drain' the same SIGTERM winds the call down: the dial settles, then goodbye and close", () => {
     const r = runModel(parseScenario({ ...call, config: { ...call.config, shutdown: { onSigterm: 'drain' } } }), agentConfig);
     expect(r.summary.violations).toEqual([]);
-    expect(r.timeline.filter((e) => ['dialEnd', 'goodbye', 'sessionClose'].includes(e.type)).map((e) => [e.type, e.t])).toEqual([['dialEnd', 23], ['goodbye', 23], ['sessionClose', expect.any(Number)]]);
+    expect(r.timeline.filter((e) => ['dialEnd', 'goodbye', 'sessionClose'].includes(e.type)).map((e) => [e.type, e.t])).toEqual([['dialEnd', 24.9], ['goodbye', 24.9], ['sessionClose', expect.any(Number)]]);
     expect(r.summary.closeReason).toBe('drain');
   });
 

@@ -12,6 +12,7 @@ import { calleeSpeechEvent, disconnectEffect } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
 import type { AgentConfig } from '../config/schema.js';
 import { isDialedIdentity, SipDialer } from '../dialer/sipDialer.js';
+import { roomLegLine } from '../dialer/voicemail.js';
 import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { observeCall } from '../observability/callObserver.js';
 import { openRecordSink, type RecordSink } from '../record/sessionRecord.js';
@@ -72,6 +73,8 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     shutdown: (reason) => ctx.shutdown(reason),
     deleteRoom: async () => void (await rooms.deleteRoom(roomName)),
     ...(caller ? { muteCaller: (muted: boolean) => muteCallerMic(rooms, roomName, caller, muted) } : {}),
+    // Answering-machine detection hears a dialed leg through the session's RoomIO, linked to it while it decides.
+    ...(caller ? { screen: { line: roomLegLine(session, caller.identity) } } : {}),
     onTimeline: (entry) => sink?.write({ t: t(), ...entry }),
     tasks: lifecycle.tasks,
     logger,
@@ -126,17 +129,19 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   });
 
   // A dialed participant (the callee) in a conference: the session's input hears only the caller, so presence hears
-  // the callee through the room's active speakers.
+  // the callee through the room's active speakers. A leg answering-machine detection is still deciding about, or one
+  // a machine answered, is no callee.
+  const isCallee = (identity: string) => isDialedIdentity(identity) && bridge.mayBeCallee(identity);
   let calleeSpeaking = false;
   ctx.room.on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) => {
-    const event = calleeSpeechEvent(calleeSpeaking, speakers, isDialedIdentity);
+    const event = calleeSpeechEvent(calleeSpeaking, speakers, isCallee);
     if (event?.type !== 'CALLEE_SPEAKING') return;
     calleeSpeaking = event.speaking;
     inbound({ type: 'calleeSpeech', speaking: event.speaking }, event);
   });
   ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
     if (caller && p.identity === caller.identity) inbound({ type: 'callerHangup' }, { type: 'CALLER_DISCONNECTED' });
-    else if (isDialedIdentity(p.identity)) inbound({ type: 'calleeLeft' }, { type: 'CALLEE_LEFT' });
+    else if (isDialedIdentity(p.identity) && bridge.dialedParticipantLeft(p.identity)) inbound({ type: 'calleeLeft' }, { type: 'CALLEE_LEFT' });
   });
 
   if (caller) {

@@ -11,10 +11,11 @@ import { callSettings, type CallMachine } from '../../machines/call.machine.js';
 import type { CallEvent, CloseReason, Command, DialRefusal, PromptKind } from '../../machines/events.js';
 import { createCallActor } from '../commands.js';
 import type { AgentConfig } from '../config/schema.js';
-import type { Dialer } from '../dialer/sipDialer.js';
+import type { Dialer, DialResult } from '../dialer/sipDialer.js';
+import { screenAnsweredLeg, voicemailNote, type LegLine, type ScreenOptions } from '../dialer/voicemail.js';
 import type { TaskRegistry } from '../lifecycle/tasks.js';
 import { sessionCloseEvent } from './roomEvents.js';
-import { commandEntry, type TimelineEntry } from '../timeline/timeline.js';
+import { commandEntry, type AmdCategory, type TimelineEntry } from '../timeline/timeline.js';
 
 export interface BridgeLogger {
   info(fields: Record<string, unknown>, msg: string): void;
@@ -36,6 +37,12 @@ export interface CallBridgeOptions {
   logger?: BridgeLogger;
   /** The call's task registry: everything the bridge starts is registered there too, by name (leak report). */
   tasks?: TaskRegistry;
+  /**
+   * Answering-machine detection on answered dials (`dial.amd`): how the session hears a dialed leg (in a room, RoomIO
+   * linked to it; in agent-mode simulation, the simulated line), and, for the simulation, AMD's models and clock
+   * scale. Without it (no room: local mode, a roomless job) an answered dial counts as answered at once.
+   */
+  screen?: { line: LegLine } & Pick<ScreenOptions, 'models' | 'timeScale'>;
   /** The machine's clock (XState's `clock` option); agent-mode simulation passes a scaled one. */
   clock?: { setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
 }
@@ -49,6 +56,15 @@ export class CallBridge {
   private closing: Promise<void> | null = null;
   private readonly refusals = new Map<string, DialRefusal>();
   private readonly detach: (() => void)[] = [];
+  /** In-flight dials by number: aborting one stops its answering-machine detection (the machine ended the dial). */
+  private readonly dials = new Map<string, AbortController>();
+  /** Legs under answering-machine detection (not callees yet), and whether they left the room meanwhile. */
+  private readonly screening = new Map<string, { left: boolean }>();
+  /** Legs a machine answered: never callees. */
+  private readonly machineLegs = new Set<string>();
+  /** dial.holdCaller.audioInput: the caller is on hold; the session's input is off unless it listens to a leg. */
+  private callerHeld = false;
+  private legListening = false;
 
   constructor(private readonly o: CallBridgeOptions) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
@@ -148,6 +164,25 @@ export class CallBridge {
     return this.refusals.get(number) ?? null;
   }
 
+  /**
+   * Whether a dialed participant counts as a callee (its speech and its leaving are presence's business): not while
+   * answering-machine detection is still deciding about it, and never once a machine answered.
+   */
+  mayBeCallee(identity: string): boolean {
+    return !this.screening.has(identity) && !this.machineLegs.has(identity);
+  }
+
+  /**
+   * A dialed participant left the room. Returns whether to report it now (record `calleeLeft`, send CALLEE_LEFT). A
+   * leg under answering-machine detection is not a callee yet: if its dial then settles answered, the bridge reports
+   * its leaving right after. A machine's leg never was one.
+   */
+  dialedParticipantLeft(identity: string): boolean {
+    const screening = this.screening.get(identity);
+    if (screening) screening.left = true;
+    return this.mayBeCallee(identity);
+  }
+
   /** Awaits every task the bridge started (speech playouts, dials, the close, the room deletion). */
   async drain(): Promise<void> {
     while (this.tasks.size) await Promise.allSettled([...this.tasks]);
@@ -190,25 +225,39 @@ export class CallBridge {
         return this.speak('goodbye', undefined, () => s.say(c.text, { allowInterruptions: false }));
       case 'warn':
         return this.speak('warning', undefined, () => s.say(c.text, { allowInterruptions: false }));
-      case 'dialStart':
+      case 'dialStart': {
         log?.info({ number: c.number }, 'dial started');
+        const controller = new AbortController();
+        this.dials.set(c.number, controller);
         void this.track(
           `dial ${c.number}`,
-          this.o.dialer.dial(c.number).then((r) => {
+          this.dialAndScreen(c.number, controller.signal).then((r) => {
+            if (this.dials.get(c.number) === controller) this.dials.delete(c.number);
+            if (!r) return; // the machine ended this dial itself
             this.send(
               r.sipStatus === undefined
                 ? { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome }
                 : { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome, sipStatus: r.sipStatus },
             );
+            if (r.calleeLeft && r.outcome === 'answered' && !this.isEnded) {
+              this.record({ type: 'calleeLeft' });
+              this.send({ type: 'CALLEE_LEFT' });
+            }
           }),
         );
         return;
+      }
       case 'dialCancel':
         log?.info({ number: c.number }, 'dial cancelled');
+        this.dials.get(c.number)?.abort();
+        this.dials.delete(c.number);
         void this.track(`cancel dial ${c.number}`, this.o.dialer.cancel(c.number));
         return;
       case 'dialEnd':
         log?.info({ number: c.number, outcome: c.outcome, sipStatus: c.sipStatus }, 'dial ended');
+        // However the machine ended it (a room deleted mid-dial is only recorded), detection on it stops.
+        this.dials.get(c.number)?.abort();
+        this.dials.delete(c.number);
         return;
       case 'dialRefused':
         this.refusals.set(c.number, c.reason);
@@ -251,9 +300,77 @@ export class CallBridge {
   private holdCaller(hold: boolean): void {
     const { audioInput, muteTrack } = this.o.config.dial.holdCaller;
     this.o.logger?.info({ hold, audioInput, muteTrack }, hold ? 'caller on hold for the dial' : 'caller hold released');
-    if (audioInput) this.o.session.input.setAudioEnabled(!hold);
+    this.callerHeld = hold;
+    this.applyAudioInput();
     if (muteTrack && this.o.muteCaller) {
       void this.track(hold ? 'mute caller' : 'unmute caller', this.o.muteCaller(hold).catch((e: unknown) => this.o.logger?.warn({ hold, error: (e as Error).message }, 'caller track mute failed')));
+    }
+  }
+
+  /** The session's audio input: off while the caller is held (audioInput), except while it listens to a dialed leg. */
+  private applyAudioInput(): void {
+    if (this.o.config.dial.holdCaller.audioInput) this.o.session.input.setAudioEnabled(!this.callerHeld || this.legListening);
+  }
+
+  /**
+   * Dials; an answered dial then goes through answering-machine detection (dial.amd) when the bridge can hear the
+   * leg. Null: the machine ended the dial itself while it was being screened (nothing to report).
+   */
+  private async dialAndScreen(number: string, signal: AbortSignal): Promise<(DialResult & { calleeLeft?: boolean }) | null> {
+    const r = await this.o.dialer.dial(number);
+    const screen = this.o.screen;
+    if (r.outcome !== 'answered' || !r.identity || !screen || !this.o.config.dial.amd.enabled || signal.aborted) return r;
+    const identity = r.identity;
+    const state = { left: false };
+    this.screening.set(identity, state);
+    let category: AmdCategory | null = null;
+    const log = this.o.logger;
+    const outcome = await screenAnsweredLeg(number, identity, {
+      session: this.o.session,
+      dial: this.o.config.dial,
+      line: {
+        listen: (leg) => {
+          screen.line.listen(leg);
+          this.legListening = true;
+          this.applyAudioInput();
+        },
+        restore: () => {
+          this.legListening = false;
+          this.applyAudioInput();
+          screen.line.restore();
+        },
+      },
+      ...(screen.models ? { models: screen.models } : {}),
+      ...(screen.timeScale !== undefined ? { timeScale: screen.timeScale } : {}),
+      record: (entry) => {
+        if (entry.type === 'amd') {
+          category = entry.category;
+          log?.info({ number, category }, 'answering-machine detection');
+        }
+        this.record(entry);
+      },
+      hangup: () => this.o.dialer.hangup(number),
+      signal,
+      log: (fields, msg) => log?.warn(fields, msg),
+    });
+    this.screening.delete(identity);
+    if (outcome !== 'answered') this.machineLegs.add(identity);
+    if (outcome === null) return null;
+    if (outcome === 'voicemail' && category) {
+      this.tellModel(voicemailNote(number, category, this.o.config.dial.onVoicemail === 'leave-message' && category === 'machine-vm'));
+    }
+    return { outcome, identity, calleeLeft: state.left };
+  }
+
+  /** Puts a note in the agent's chat context (what happened that it did not see), without a reply. */
+  private tellModel(text: string): void {
+    try {
+      const agent = this.o.session.currentAgent;
+      const ctx = agent.chatCtx.copy();
+      ctx.addMessage({ role: 'system', content: text });
+      void this.track('tell the model', agent.updateChatCtx(ctx).catch((e: unknown) => this.o.logger?.warn({ error: (e as Error).message }, 'could not tell the model')));
+    } catch (e) {
+      this.o.logger?.warn({ error: (e as Error).message }, 'could not tell the model');
     }
   }
 

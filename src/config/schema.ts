@@ -128,6 +128,38 @@ const dial = z.strictObject({
   holdCaller: z
     .strictObject({ audioInput: z.boolean().default(false), muteTrack: z.boolean().default(false) })
     .prefault({}),
+  /**
+   * A machine answered (voicemail, IVR, a full mailbox): `hangup` removes its leg at once; `leave-message` first
+   * says `voicemailMessage` into a voicemail (a mailbox that takes messages), then removes the leg. Either way the
+   * dial ends as `voicemail` and nobody joins the call.
+   */
+  onVoicemail: z.enum(['hangup', 'leave-message']).default('hangup'),
+  /** What `leave-message` says to a voicemail, after its greeting (fixed text). */
+  voicemailMessage: z
+    .string()
+    .min(1)
+    .default("Hello, this is an automated assistant calling on behalf of someone who wanted to add you to a call. They will try you again later. Goodbye."),
+  /**
+   * Answering-machine detection (the framework's `voice.AMD`) on every answered dial, before it counts as settled:
+   * the session listens to the dialed participant until AMD decides (human, or `uncertain`, which counts as human:
+   * a conference; a machine: `onVoicemail`). Presence stays paused meanwhile; `dial.maxSeconds` and the close's
+   * `dial.settleTimeout` still bound it.
+   */
+  amd: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Nothing heard from the leg for this long: AMD settles as `uncertain` (a person who has not spoken yet). */
+      noSpeechTimeout: seconds('dial.amd.noSpeechTimeout').default(10),
+      /** AMD's detection budget from when it starts listening (a greeting still playing extends it until it ends). */
+      detectionTimeout: seconds('dial.amd.detectionTimeout').default(20),
+      /**
+       * The models AMD classifies with. `auto` (the framework's choice): on LiveKit Cloud with credentials, its own
+       * inference LLM and STT (billed to the project); elsewhere the session's LLM and transcripts. `session`: always
+       * the session's LLM and transcripts.
+       */
+      models: z.enum(['auto', 'session']).default('auto'),
+    })
+    .prefault({}),
 });
 
 const maxCallDuration = z

@@ -9,6 +9,8 @@ import { outcomeForSipStatus } from '../sip/plan.js';
 
 export interface DialResult {
   outcome: DialOutcome;
+  /** The room participant of an answered dial (its leg). */
+  identity?: string;
   sipStatus?: number;
   /** Why a dial failed without a SIP status (credentials, network); safe to log. */
   detail?: string;
@@ -16,7 +18,10 @@ export interface DialResult {
 
 export interface Dialer {
   dial(number: string): Promise<DialResult>;
+  /** Ends the dial explicitly: removes its participant, which stops a ringing leg. */
   cancel(number: string): Promise<void>;
+  /** Removes an answered leg nobody should be conferenced with (a machine answered). */
+  hangup(number: string): Promise<void>;
 }
 
 export interface SipDialerOptions {
@@ -56,7 +61,7 @@ export class SipDialer implements Dialer {
         waitUntilAnswered: true,
         ringingTimeout: this.o.ringingTimeout,
       });
-      return { outcome: 'answered' };
+      return { outcome: 'answered', identity };
     } catch (e) {
       const result = describeFailure(e);
       this.o.log?.({ number, identity, ...result }, 'dial failed');
@@ -65,12 +70,20 @@ export class SipDialer implements Dialer {
   }
 
   async cancel(number: string): Promise<void> {
+    await this.remove(number, 'dial cancel failed');
+  }
+
+  async hangup(number: string): Promise<void> {
+    await this.remove(number, 'hanging up the leg failed');
+  }
+
+  private async remove(number: string, failure: string): Promise<void> {
     const identity = this.identities.get(number);
     if (!identity) return;
     try {
       await this.rooms.removeParticipant(this.o.roomName, identity);
     } catch (e) {
-      this.o.log?.({ number, identity, ...describeFailure(e) }, 'dial cancel failed');
+      this.o.log?.({ number, identity, ...describeFailure(e) }, failure);
     }
   }
 }

@@ -32,7 +32,7 @@ export const eventName = (type: string): string => `call.${type.replace(/[A-Z]/g
 const CHURN = new Set<string>(['userState', 'agentState', 'playoutEnd', 'noise', 'calleeSpeech']);
 
 /** String fields that only ever hold one of a few fixed values (states, reasons, outcomes, tool and config names). */
-const ENUM_FIELDS = new Set(['state', 'audience', 'reason', 'outcome', 'prompt', 'name', 'source', 'key']);
+const ENUM_FIELDS = new Set(['state', 'audience', 'reason', 'outcome', 'prompt', 'name', 'source', 'key', 'category']);
 /** Free text and numbers, by field, under the framework's own attribute where it has one. */
 const PII_FIELDS: Record<string, string> = {
   number: 'lk.pii.phone_number',

@@ -4,8 +4,9 @@
  * disk, in a mail attachment or in CI artifacts alike.
  *
  * Lanes: the user (LiveKit's user state, transcripts, noise), the machine's presence view, the agent's state,
- * prompts (check-ins, the max-duration warning, goodbye: from the command until the playout ends), tool runs, dials
- * (spans from start to outcome, refusals, cancels, and the caller on hold), the close (what asked for the end: a hang-up,
+ * prompts (check-ins, the max-duration warning, goodbye: from the command until the playout ends; a message left on a
+ * voicemail, until its leg is removed), tool runs, dials (spans from start to outcome, answering-machine detection's
+ * verdict, refusals, cancels, a machine's leg removed, and the caller on hold), the close (what asked for the end: a hang-up,
  * the room deleted, the framework ending the job, the connection lost, an end request, SIGTERM, an error; and the
  * session close) and the shutdown (the job's shutdown and the room deletion).
  *
@@ -150,6 +151,18 @@ export function timelineShapes(timeline: readonly TimelineEvent[]): { spans: Spa
           label: `${e.number} ${e.outcome}${sip}`,
           title: `${secs(t0)}–${secs(e.t)} dial ${e.number}: ${e.outcome}${sip}`,
         });
+        break;
+      }
+      case 'amd':
+        marks.push({ lane: 'dial', kind: 'amd', cls: `amd a-${e.category}`, t: e.t, label: e.category, title: `${secs(e.t)} answering-machine detection on ${e.number}: ${e.category}` });
+        break;
+      case 'voicemailMessage':
+        openPrompts.push({ kind: 'voicemailMessage', t0: e.t, label: 'voicemail message' });
+        break;
+      case 'legRemoved': {
+        const i = openPrompts.findIndex((p) => p.kind === 'voicemailMessage');
+        if (i >= 0) spans.push(promptSpan(openPrompts.splice(i, 1)[0]!, e.t, false));
+        marks.push({ lane: 'dial', kind: 'legRemoved', cls: 'cancel', t: e.t, label: 'hung up', title: `${secs(e.t)} leg removed (a machine answered): ${e.number}` });
         break;
       }
       case 'dialCancel':
@@ -337,14 +350,14 @@ svg.timeline{font:11px "DejaVu Sans Mono",Menlo,Consolas,monospace;display:block
 .v-idle rect,.v-initializing rect{fill:#eceff1}.v-present rect{fill:#a5d6a7}.v-paused rect{fill:#90caf9}
 .v-closing rect{fill:#ef9a9a}.v-closed rect{fill:#78909c}
 .noise rect{fill:#546e7a;fill-opacity:.35;stroke:#37474f;stroke-dasharray:3 2}
-.prompt rect{fill:#ce93d8}.p-goodbye rect{fill:#f48fb1}.p-warning rect{fill:#ffcc80}
+.prompt rect{fill:#ce93d8}.p-goodbye rect{fill:#f48fb1}.p-warning rect{fill:#ffcc80}.p-voicemailMessage rect{fill:#bcaaa4}
 .interrupted rect{stroke:#6a1b9a;stroke-width:2;stroke-dasharray:4 2}.unfinished rect{fill-opacity:.45}
 .tool rect{fill:#80deea}
 .dial rect{fill:#9fa8da}.o-answered rect{fill:#81c784}.o-busy rect,.o-no-answer rect{fill:#ffb74d}
-.o-failed rect{fill:#e57373}.o-cancelled rect{fill:#bdbdbd}
+.o-failed rect{fill:#e57373}.o-cancelled rect{fill:#bdbdbd}.o-voicemail rect{fill:#a1887f}
 .hold rect{fill:#5c6bc0}
 .mark path{fill:#546e7a}.mark-label{fill:#263238}
-.transcript path{fill:#2e7d32}.request path{fill:#3949ab}.refused path,.cancel path{fill:#c62828}
+.transcript path{fill:#2e7d32}.request path{fill:#3949ab}.amd path{fill:#4e342e}.refused path,.cancel path{fill:#c62828}
 .trigger path{fill:#e65100}.close path{fill:#b71c1c}.shutdown path{fill:#212121}.delete path{fill:#6d4c41}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;margin:8px 0 0;padding:0;list-style:none;font-size:12px;color:#455a64}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-2px}
@@ -360,10 +373,12 @@ const LEGEND: [string, string][] = [
   ['#ef9a9a', 'closing'],
   ['#ce93d8', 'check-in'],
   ['#f48fb1', 'goodbye'],
+  ['#bcaaa4', 'voicemail message'],
   ['#80deea', 'tool run'],
   ['#81c784', 'dial answered'],
   ['#ffb74d', 'busy / no answer'],
   ['#e57373', 'dial failed'],
+  ['#a1887f', 'voicemail (a machine answered)'],
   ['#5c6bc0', 'caller on hold'],
 ];
 

@@ -14,7 +14,9 @@ import { callLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { JsonlFileSink } from '../record/sessionRecord.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
 import { followCheckIns } from '../local/scriptedLlm.js';
+import { legGreeting } from '../sip/plan.js';
 import { createSimulatedSession } from './agent/simulatedSession.js';
+import { amdScriptedLlm } from './amdModel.js';
 import { checkExpectations } from './expect.js';
 import { checkInvariants, TIMER_ROUNDING } from '../timeline/invariants.js';
 import { presenceLabel } from '../timeline/presence.js';
@@ -146,6 +148,14 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
       if (entry.type === 'goodbye' && faults.sigtermDuringGoodbye) setImmediate(() => playStep({ at: now(), sigterm: true }, target, config));
     },
     tasks: lifecycle.tasks,
+    // Answering-machine detection: the real voice.AMD hears the leg's scripted greeting on the simulated line,
+    // classifies it with the framework's FakeLLM (scripted by the simulator's greeting rule, amdModel.ts) and the
+    // session's own (fake) transcripts, on timings scaled like everything else.
+    screen: {
+      line: user.line((number) => legGreeting(scenario.sip[number])),
+      models: { llm: amdScriptedLlm(scenario.sip), stt: null },
+      timeScale: scale,
+    },
     clock: { setTimeout: (fn, ms) => setTimeout(fn, ms * scale), clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout) },
     ...(opts.logger ? { logger: opts.logger } : {}),
   });

@@ -15,6 +15,7 @@ import { dialedIdentity, isDialedIdentity } from '../dialer/sipDialer.js';
 import type { AgentConfig } from '../config/schema.js';
 import { createCallActor } from '../commands.js';
 import { sipPlan } from '../sip/plan.js';
+import { checkGreetings, screenModel } from './amdModel.js';
 import { checkExpectations } from './expect.js';
 import { checkInvariants } from '../timeline/invariants.js';
 import { presenceLabel } from '../timeline/presence.js';
@@ -43,6 +44,7 @@ export function scenarioConfig(scenario: Scenario, base: AgentConfig): AgentConf
 export function scenarioSetup(scenario: Scenario, base: AgentConfig): { config: AgentConfig; rejected: OverrideRejection[] } {
   const configured = withOverrides(base, scenario.config, `scenario "${scenario.name}" config`);
   const { config, rejected } = withDispatchMetadata(configured, scenario.dispatchMetadata);
+  if (config.dial.amd.enabled) checkGreetings(scenario.sip, config, (text) => words(text) / scenario.model.speechRate, `scenario "${scenario.name}"`);
   return { config, rejected };
 }
 
@@ -139,6 +141,7 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
   const timers = {
     setTimeout: (fn: () => void, delay: number): unknown => clock.setTimeout(fn, delay),
     clearTimeout: (id: unknown) => clock.clearTimeout(id as number & FakeTimers.NodeTimer),
+    now: () => clock.now,
   };
   const pendingDials = new Map<string, unknown>();
   let done = false;
@@ -146,6 +149,25 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
     if (!done) actor.send(event);
   };
   const session = new SessionModel(timers, scenario.model, config.presence.userAwayTimeout, { record, send });
+  // As the bridge's applyAudioInput: with dial.holdCaller.audioInput the input is off while the caller is held,
+  // except while answering-machine detection listens to a dialed leg.
+  let callerHeld = false;
+  let legListening = false;
+  const applyAudioInput = () => {
+    if (config.dial.holdCaller.audioInput) session.setAudioEnabled(!callerHeld || legListening);
+  };
+  const screen = screenModel({
+    config,
+    sip: scenario.sip,
+    session,
+    clock: timers,
+    record,
+    send,
+    legListening: (listening) => {
+      legListening = listening;
+      applyAudioInput();
+    },
+  });
 
   const onCommand = (c: Command) => {
     record(commandEntry(c));
@@ -158,8 +180,8 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
         return session.sayFixed(c.text, 'warning');
       case 'holdCaller':
       case 'releaseCaller':
-        if (config.dial.holdCaller.audioInput) session.setAudioEnabled(c.type === 'releaseCaller');
-        return;
+        callerHeld = c.type === 'holdCaller';
+        return applyAudioInput();
       case 'sessionClose':
         return session.close();
       case 'shutdown':
@@ -169,6 +191,8 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
         const plan = sipPlan(scenario.sip[c.number], config.dial.ringingTimeout);
         const id = timers.setTimeout(() => {
           pendingDials.delete(c.number);
+          // Answered: answering-machine detection decides what the dial's outcome is.
+          if (plan.outcome === 'answered' && config.dial.amd.enabled) return screen.start(c.number);
           send(
             plan.sipStatus === undefined
               ? { type: 'DIAL_SETTLED', number: c.number, outcome: plan.outcome }
@@ -178,10 +202,13 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
         pendingDials.set(c.number, id);
         return;
       }
+      // However the machine ends a dial (a room deleted mid-dial is only recorded), nothing more comes of it.
+      case 'dialEnd':
       case 'dialCancel': {
         const id = pendingDials.get(c.number);
         if (id !== undefined) timers.clearTimeout(id);
         pendingDials.delete(c.number);
+        screen.abort(c.number);
         return;
       }
     }

@@ -4,7 +4,10 @@
  * - `away` is edge-triggered: after it fired, the agent speaking and returning to listening does not re-arm it;
  * - a final transcript while away moves the user back to `listening`; detected speech moves them to `speaking`;
  * - the agent speaks a text for words / speechRate seconds; user speech interrupts interruptible speech;
- * - with audio input disabled (caller hold) the session hears nothing; disabling it ends speech in progress.
+ * - with audio input disabled (caller hold) the session hears nothing; disabling it ends speech in progress;
+ * - answering-machine detection (see `amdModel.ts`): the input linked to a dialed leg (the caller unheard, speech in
+ *   progress cut off), replies held while it decides (`pauseReplyAuthorization`: what plays goes on, nothing new
+ *   starts), and a machine verdict interrupting everything queued (`interrupt({ force: true })`).
  */
 import type { AgentState, CallEvent, PromptKind, UserState } from '../../machines/events.js';
 import { words } from './scenario.js';
@@ -14,6 +17,8 @@ import type { TimelineEntry } from '../timeline/timeline.js';
 export interface ModelClock {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(id: unknown): void;
+  /** Milliseconds on this clock. */
+  now(): number;
 }
 
 export interface ModelOptions {
@@ -28,6 +33,10 @@ interface Speech {
   attempt?: number;
   interruptible: boolean;
   think: boolean;
+  /** A reply whose LLM started earlier (at the end of the user's turn): thinking lasts only until this time (ms). */
+  readyAt?: number;
+  /** Called when its playout ends (or it is interrupted or dropped). */
+  onDone?: (interrupted: boolean) => void;
 }
 
 export interface ModelOutputs {
@@ -49,6 +58,10 @@ export class SessionModel {
   private closed = false;
   /** `session.input.setAudioEnabled`: while false the session hears nothing from the user. */
   private audioEnabled = true;
+  /** The input is linked to a dialed leg (answering-machine detection): the caller is not heard. */
+  private legLinked = false;
+  /** Reply authorization paused (AMD deciding): the speech playing goes on, nothing queued starts. */
+  private repliesPaused = false;
 
   constructor(
     private readonly clock: ModelClock,
@@ -71,15 +84,70 @@ export class SessionModel {
 
   /** The user speaks `text`; a final transcript follows the end of speech, and the agent replies. */
   userSays(text: string): void {
-    this.userSpeaks(this.speechSeconds(text), () => {
-      this.transcript(text);
-      this.speak({ text: this.options.reply, prompt: null, interruptible: true, think: true });
-    });
+    if (!this.legLinked) this.says(text, false);
   }
 
   /** The VAD hears noise for `seconds`; no transcript. */
   userNoise(seconds: number): void {
-    this.userSpeaks(seconds, () => {});
+    if (!this.legLinked) this.userSpeaks(seconds, () => {});
+  }
+
+  /**
+   * Whoever the input hears says `text`: speech, then its final transcript and the agent's reply. `held`: the reply
+   * waits for authorization (AMD deciding) while its LLM runs from the end of the turn, so it thinks only for what is
+   * left of `replyLatency` once it may start.
+   */
+  private says(text: string, held: boolean): void {
+    this.userSpeaks(this.speechSeconds(text), () => {
+      this.transcript(text);
+      const readyAt = held ? { readyAt: this.clock.now() + this.options.replyLatency * 1000 } : {};
+      this.speak({ text: this.options.reply, prompt: null, interruptible: true, think: true, ...readyAt });
+    });
+  }
+
+  // --- a dialed leg (answering-machine detection) ----------------------------------------------------------------
+
+  /** The session's input is linked to the dialed leg: the caller's speech in progress ends there, unheard. */
+  listenToLeg(): void {
+    this.cutUserSpeech();
+    this.legLinked = true;
+  }
+
+  /** The leg says `text` into the session (its greeting), as a user would: speech, transcript, a reply. */
+  legSays(text: string): void {
+    if (this.legLinked) this.says(text, true);
+  }
+
+  /** The input hears the caller again; whatever the leg was still saying is cut off. */
+  listenToCaller(): void {
+    if (this.legLinked) this.cutUserSpeech();
+    this.legLinked = false;
+  }
+
+  /** `pauseReplyAuthorization` / `resumeReplyAuthorization`. */
+  pauseReplies(): void {
+    this.repliesPaused = true;
+  }
+
+  resumeReplies(): void {
+    if (!this.repliesPaused) return;
+    this.repliesPaused = false;
+    if (!this.current) this.playNext();
+  }
+
+  /** `session.interrupt({ force: true })`: what plays and everything queued, interruptible or not. */
+  interruptAll(): void {
+    const dropped = this.queue.splice(0);
+    if (this.current) this.finishSpeech(true);
+    else if (dropped.length) this.setAgentState('listening');
+    for (const d of dropped) this.report(d, true);
+  }
+
+  private cutUserSpeech(): void {
+    if (this.userSpeechTimer === null) return;
+    this.clock.clearTimeout(this.userSpeechTimer);
+    this.userSpeechTimer = null;
+    this.setUserState('listening');
   }
 
   /** `session.input.setAudioEnabled(enabled)`: disabling it ends any speech in progress without a transcript. */
@@ -137,7 +205,23 @@ export class SessionModel {
     this.speak({ text, prompt, interruptible: false, think: false });
   }
 
+  /**
+   * `session.say(text, { allowInterruptions: false })` of a text that is none of the machine's prompts; `onDone` at
+   * its end. Returns its `interrupt(true)`.
+   */
+  sayOther(text: string, onDone: (interrupted: boolean) => void): () => void {
+    const speech: Speech = { text, prompt: null, interruptible: false, think: false, onDone };
+    this.speak(speech);
+    return () => {
+      if (this.current === speech) return this.finishSpeech(true);
+      const i = this.queue.indexOf(speech);
+      if (i >= 0) this.report(this.queue.splice(i, 1)[0]!, true);
+    };
+  }
+
   private playNext(): void {
+    // Paused authorization: nothing new starts. A reply waiting for it is already generating: the agent thinks.
+    if (this.repliesPaused && this.queue.length > 0) return this.setAgentState(this.queue[0]!.think ? 'thinking' : 'listening');
     const next = this.queue.shift();
     if (!next) {
       this.setAgentState('listening');
@@ -148,9 +232,10 @@ export class SessionModel {
       this.setAgentState('speaking');
       this.speechTimer = this.clock.setTimeout(() => this.finishSpeech(false), ms(this.speechSeconds(next.text)));
     };
-    if (next.think && this.options.replyLatency > 0) {
+    const thinkMs = next.readyAt !== undefined ? next.readyAt - this.clock.now() : this.options.replyLatency * 1000;
+    if (next.think && thinkMs > 0) {
       this.setAgentState('thinking');
-      this.speechTimer = this.clock.setTimeout(play, ms(this.options.replyLatency));
+      this.speechTimer = this.clock.setTimeout(play, Math.max(1, Math.round(thinkMs)));
     } else {
       play();
     }
@@ -163,11 +248,17 @@ export class SessionModel {
     this.speechTimer = null;
     this.current = null;
     if (this.queue.length === 0) this.setAgentState('listening');
+    this.report(done, interrupted);
+    if (this.queue.length > 0 && !this.closed) this.playNext();
+  }
+
+  /** A speech's end: a prompt's playout reported to the machine, and whoever waits for it. */
+  private report(done: Speech, interrupted: boolean): void {
     if (done.prompt) {
       this.out.record(interrupted ? { type: 'playoutEnd', prompt: done.prompt, interrupted } : { type: 'playoutEnd', prompt: done.prompt });
       this.out.send({ type: 'PLAYOUT_FINISHED', prompt: done.prompt, attempt: done.attempt, interrupted });
     }
-    if (this.queue.length > 0 && !this.closed) this.playNext();
+    done.onDone?.(interrupted);
   }
 
   /**

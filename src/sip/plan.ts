@@ -22,7 +22,9 @@ export function sipPlan(entry: SipEntry | undefined, ringingTimeout: number): Si
   const ring = entry?.ringSeconds;
   switch (entry?.outcome) {
     case undefined:
-    case 'answered': {
+    case 'answered':
+    // A machine answers like a person: SIP says 200 either way (answering-machine detection tells them apart).
+    case 'voicemail': {
       const seconds = ring ?? DEFAULT_RING_SECONDS;
       // Ringing longer than dial.ringingTimeout: the SIP call gives up unanswered.
       return seconds > ringingTimeout ? { seconds: ringingTimeout, outcome: 'no-answer', sipStatus: 480 } : { seconds, outcome: 'answered' };
@@ -36,6 +38,17 @@ export function sipPlan(entry: SipEntry | undefined, ringingTimeout: number): Si
     case 'unreachable':
       return { seconds: ring ?? 0.1, outcome: 'failed', unreachable: true };
   }
+}
+
+/** What an answered leg says first, unless its entry gives a `greeting`: a person's hello, or a voicemail greeting. */
+export const DEFAULT_GREETINGS = {
+  answered: 'Hello?',
+  voicemail: "Hi, you've reached my voicemail. I can't take your call right now. Please leave a message after the tone.",
+} as const;
+
+/** The greeting the leg of `entry` says once it answered (an unlisted number is a person who says hello). */
+export function legGreeting(entry: SipEntry | undefined): string {
+  return entry?.greeting ?? (entry?.outcome === 'voicemail' ? DEFAULT_GREETINGS.voicemail : DEFAULT_GREETINGS.answered);
 }
 
 /** Maps a SIP status (from a SipCallError) to the dial outcome the machine understands. */

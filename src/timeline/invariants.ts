@@ -6,7 +6,7 @@
  */
 import { dialRefusal } from '../../machines/dialPolicy.js';
 import type { AgentConfig } from '../config/schema.js';
-import { ACTION_TYPES, type TimelineEvent } from './timeline.js';
+import { ACTION_TYPES, isMachineCategory, type AmdCategory, type TimelineEvent } from './timeline.js';
 
 /** Seconds: timer rounding on the virtual clock. Agent mode passes more (a real clock jitters, magnified by the scale). */
 export const TIMER_ROUNDING = 0.002;
@@ -43,6 +43,12 @@ export const RULES = {
   closeAction: 'close-action',
   /** Every exit path ends in a shutdown, within dial.settleTimeout + goodbye.maxSeconds of what started it. */
   boundedClose: 'bounded-close',
+  /**
+   * Answering-machine detection: at most one verdict per dial, while it is in flight; a dial ends as `voicemail` only
+   * after a machine verdict and the removal of its leg (after the message, when one is left); a machine-answered leg
+   * never ends `answered`, and never makes a conference (no check-in addresses the room because of it).
+   */
+  voicemail: 'voicemail-leg',
 } as const;
 export type Rule = (typeof RULES)[keyof typeof RULES];
 
@@ -66,6 +72,8 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
   if (config.shutdown.onSigterm === 'drain') exitTriggers.add('sigterm');
 
   let dial = null as { number: string; t: number } | null;
+  // What answering-machine detection decided about the dial in flight, and what was done with a machine's leg.
+  let screen = { category: null as AmdCategory | null, message: false, removed: false };
   let shutdownAt: TimelineEvent | null = null;
   let sessionClosed = false;
   let lastAction: TimelineEvent | null = null;
@@ -96,7 +104,12 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
     // With onCallerLeft 'continue', a caller who leaves while a dial is in flight or a callee is there does not end
     // the call: it goes on with the callee, who can still hear a goodbye. It ends once nobody is left.
     const goesOn = e.type === 'callerHangup' && config.dial.onCallerLeft === 'continue' && (callee || dial !== null);
-    if (goesOn) callerGoneContinuing = true;
+    // The caller's speech ends with them: a speaking state they left in (they hung up mid-word) is not speech.
+    if (goesOn) {
+      callerGoneContinuing = true;
+      if (callerSpeaking) lastSpeech = e.t;
+      callerSpeaking = false;
+    }
     if (exitTriggers.has(e.type) && !goesOn) trigger(e);
     if (GONE_TRIGGERS.has(e.type) && !goesOn) gone ??= e;
     if (e.type === 'calleeLeft') {
@@ -150,6 +163,28 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
         if (dial) fail(e, RULES.dialPolicy, `second dial while ${dial.number} is in flight`);
         if (dialRefusal(e.number, config.dial) !== null) fail(e, RULES.dialPolicy, `dialed a number the policy refuses (${e.number})`);
         dial = { number: e.number, t: e.t };
+        screen = { category: null, message: false, removed: false };
+        break;
+      case 'amd':
+        if (!dial || dial.number !== e.number) fail(e, RULES.voicemail, `a verdict on ${e.number} with no dial to it in flight`);
+        else if (screen.category !== null) fail(e, RULES.voicemail, `a second verdict on the dial to ${e.number}`);
+        screen.category = e.category;
+        break;
+      case 'voicemailMessage': {
+        const leaves = config.dial.onVoicemail === 'leave-message' && screen.category === 'machine-vm';
+        if (!dial || dial.number !== e.number || !leaves || screen.removed) {
+          fail(e, RULES.voicemail, `a message to ${e.number} without a voicemail verdict on its dial and onVoicemail 'leave-message'`);
+        }
+        screen.message = true;
+        break;
+      }
+      case 'legRemoved':
+        if (!dial || dial.number !== e.number || screen.category === null || !isMachineCategory(screen.category)) {
+          fail(e, RULES.voicemail, `the leg of ${e.number} removed without a machine verdict on its dial`);
+        } else if (config.dial.onVoicemail === 'leave-message' && screen.category === 'machine-vm' && !screen.message) {
+          fail(e, RULES.voicemail, `the voicemail of ${e.number} hung up on before the message was left`);
+        }
+        screen.removed = true;
         break;
       case 'dialCancel': {
         // Only four things may cancel a dial: the caller leaving (onCallerLeft 'cancel'), the close deadline, the
@@ -164,13 +199,20 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
       }
       case 'dialEnd':
         if (!dial || dial.number !== e.number) fail(e, RULES.dialPolicy, `no dial to ${e.number} in flight`);
+        if (e.outcome === 'voicemail' && (screen.category === null || !isMachineCategory(screen.category) || !screen.removed)) {
+          fail(e, RULES.voicemail, `ended as voicemail without a machine verdict and its leg removed`);
+        }
+        if (e.outcome === 'answered' && screen.category !== null && isMachineCategory(screen.category)) {
+          fail(e, RULES.voicemail, `a leg AMD found to be a machine (${screen.category}) joined the call`);
+        }
         dial = null;
         break;
       case 'checkIn':
         if (e.attempt > config.checkIn.maxPrompts) fail(e, RULES.checkIns, `attempt ${e.attempt} > checkIn.maxPrompts`);
         if (callerSpeaking || calleeSpeaking) fail(e, RULES.humansHeard, `a check-in while ${calleeSpeaking ? 'the callee' : 'the caller'} speaks`);
         else if (e.t - lastSpeech < window - EPS) fail(e, RULES.humansHeard, `a check-in ${(e.t - lastSpeech).toFixed(3)} s after human speech (away window ${window} s)`);
-        if (userState === 'speaking' && config.presence.activitySignal === 'vad') fail(e, RULES.checkIns, 'check-in while the user is speaking');
+        if (userState === 'speaking' && config.presence.activitySignal === 'vad' && !callerGoneContinuing) fail(e, RULES.checkIns, 'check-in while the user is speaking');
+        if (e.audience === 'room' && !callee) fail(e, RULES.voicemail, 'a check-in addressed to the room with nobody answered in it');
         lastCheckIn = e.attempt;
         break;
       case 'goodbye':

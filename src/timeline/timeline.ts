@@ -16,6 +16,12 @@ import type {
 
 export type PresenceLabel = 'present' | 'away' | 'paused' | 'closing' | 'closed';
 
+/** What answering-machine detection decided about an answered leg (the framework's `voice.AMDCategory` values). */
+export const AMD_CATEGORIES = ['human', 'machine-vm', 'machine-ivr', 'machine-unavailable', 'uncertain'] as const;
+export type AmdCategory = (typeof AMD_CATEGORIES)[number];
+/** A machine answered: the dial ends as `voicemail`. `uncertain` counts as a person. */
+export const isMachineCategory = (c: AmdCategory): boolean => c.startsWith('machine-');
+
 export type TimelineEntry =
   | { type: 'userState'; state: UserState }
   | { type: 'agentState'; state: AgentState }
@@ -31,6 +37,12 @@ export type TimelineEntry =
   | { type: 'playoutEnd'; prompt: PromptKind; interrupted?: boolean }
   | { type: 'dialStart'; number: string }
   | { type: 'dialEnd'; number: string; outcome: DialOutcome; sipStatus?: number }
+  /** Answering-machine detection decided what answered the dial to `number` (before its dialEnd). */
+  | { type: 'amd'; number: string; category: AmdCategory }
+  /** `dial.onVoicemail: 'leave-message'`: the agent says `dial.voicemailMessage` to the voicemail that answered. */
+  | { type: 'voicemailMessage'; number: string }
+  /** The leg a machine answered is removed from the room (RemoveParticipant), before the dial ends as voicemail. */
+  | { type: 'legRemoved'; number: string }
   | { type: 'dialCancel'; number: string }
   | { type: 'dialRefused'; number: string; reason: DialRefusal }
   | { type: 'holdCaller' }
@@ -63,12 +75,15 @@ export interface Summary {
   violations: string[];
 }
 
-/** The machine's outward actions: what model and agent mode must agree on. */
+/** The machine's outward actions, and what the dialer does inside a dial: what model and agent mode must agree on. */
 export const ACTION_TYPES = [
   'checkIn',
   'goodbye',
   'warning',
   'dialStart',
+  'amd',
+  'voicemailMessage',
+  'legRemoved',
   'dialEnd',
   'dialCancel',
   'dialRefused',

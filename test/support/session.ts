@@ -2,7 +2,7 @@
 import { initializeLogger, voice } from '@livekit/agents';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CloseReason } from '../../machines/events.js';
-import { CallBridge } from '../../src/bridge/callBridge.js';
+import { CallBridge, type CallBridgeOptions } from '../../src/bridge/callBridge.js';
 import { defineConfig } from '../../src/config/load.js';
 import type { AgentConfigInput } from '../../src/config/schema.js';
 import { SipDialer } from '../../src/dialer/sipDialer.js';
@@ -28,6 +28,8 @@ export async function startAgentCall(
     session?: (userAwayTimeout: number) => voice.AgentSession;
     /** Builds the agent the session starts with (e.g. one with the call's tools, as production does); default: none. */
     agent?: (bridge: CallBridge) => voice.Agent;
+    /** Answering-machine detection on answered dials: how the session hears a leg (built once the session exists). */
+    screen?: (session: voice.AgentSession) => NonNullable<CallBridgeOptions['screen']>;
   } = {},
 ) {
   const resolved = defineConfig(config);
@@ -55,6 +57,7 @@ export async function startAgentCall(
     muteCaller: (muted) => rooms.mutePublishedTrack('call-1', CALLER, CALLER_MIC, muted).then(() => undefined),
     onTimeline: (e) => timeline.push({ ...e, t: (performance.now() - t0) / 1000 }),
     logger,
+    ...(opts.screen ? { screen: opts.screen(session) } : {}),
   }).start();
   await session.start({ agent: opts.agent ? opts.agent(bridge) : new voice.Agent({ instructions: 'You are a test agent.' }) });
   return {

@@ -8,6 +8,7 @@
  * speech interrupts interruptible speech, and there is no AEC warm-up (there is no echo to cancel).
  */
 import { stt, voice } from '@livekit/agents';
+import type { LegLine } from '../../dialer/voicemail.js';
 import type { ModelOptions } from '../sessionModel.js';
 import { words } from '../scenario.js';
 import { PacedTTS } from './pacedTts.js';
@@ -38,9 +39,14 @@ export interface SimulatedSessionOptions {
   llmFault?: (isCheckIn: boolean) => Error | null;
 }
 
-/** The scripted user on the line. */
+/**
+ * The scripted user on the line, and the dialed legs: while answering-machine detection listens to one (`line`), the
+ * session's input hears that leg's greeting instead of the caller, as RoomIO linked to it would.
+ */
 export class SimulatedUser {
   private speechTimer: NodeJS.Timeout | null = null;
+  /** The dialed leg the input is linked to, and its greeting about to start. */
+  private leg: { number: string; start: NodeJS.Timeout } | null = null;
   constructor(
     private readonly session: voice.AgentSession,
     private readonly vad: ScriptedVAD,
@@ -50,12 +56,49 @@ export class SimulatedUser {
 
   /** Speaks `text` for words / speechRate simulated seconds; the STT's final transcript comes at the end. */
   says(text: string): void {
-    this.speak((words(text) / this.o.model.speechRate) * 1000 * this.o.timeScale, () => this.stt.current?.sendFakeTranscript(text, true));
+    if (!this.leg) this.say(text);
   }
 
   /** The VAD hears noise for `seconds`; no transcript. */
   noise(seconds: number): void {
-    this.speak(seconds * 1000 * this.o.timeScale, () => {});
+    if (!this.leg) this.speak(seconds * 1000 * this.o.timeScale, () => {});
+  }
+
+  /**
+   * The line AMD listens on (the deployed agent's is RoomIO's `setParticipant`): linking it to a leg cuts off what the
+   * caller was saying (the VAD hears the stream change) and plays the leg's greeting into the session.
+   */
+  line(greetingOf: (number: string) => string): LegLine {
+    return {
+      listen: ({ number }) => {
+        this.cutSpeech();
+        // Once AMD listens: it starts right after this returns (screenAnsweredLeg), on this same turn.
+        const start = setTimeout(() => {
+          if (this.leg?.start === start) this.say(greetingOf(number));
+        }, 0);
+        this.leg = { number, start };
+      },
+      restore: () => {
+        if (!this.leg) return;
+        clearTimeout(this.leg.start);
+        this.leg = null;
+        this.cutSpeech();
+      },
+    };
+  }
+
+  private say(text: string): void {
+    this.speak((words(text) / this.o.model.speechRate) * 1000 * this.o.timeScale, () => this.stt.current?.sendFakeTranscript(text, true));
+  }
+
+  /** Speech in progress ends without a transcript. */
+  private cutSpeech(): void {
+    if (!this.speechTimer) return;
+    clearTimeout(this.speechTimer);
+    this.speechTimer = null;
+    // With the input disabled the session already ended the speech (see speak).
+    if (this.session.input.audioEnabled) this.vad.endOfSpeech();
+    else this.vad.abandonSpeech();
   }
 
   /** The caller hung up: no more audio from them. */

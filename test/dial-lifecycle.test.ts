@@ -1,0 +1,54 @@
+/**
+ * One dial from start to end, as the record shows it: what is recorded when it settles, the caller's hold around
+ * it (dial.holdCaller), and a new dial once it is over.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../machines/events.js';
+import { listening, startCall } from './support/call.js';
+
+const MANAGER = '+15550001111';
+const dial = (number = MANAGER): CallEvent => ({ type: 'DIAL_REQUESTED', number });
+
+describe('a dial, start to end', () => {
+  it('an answered dial is recorded with its number and outcome (no SIP status when none was reported)', () => {
+    const call = startCall().at(0, listening).at(1, dial()).at(7, { type: 'DIAL_SETTLED', number: MANAGER, outcome: 'answered' });
+    expect(call.of('dialEnd')).toStrictEqual([{ type: 'dialEnd', number: MANAGER, outcome: 'answered', t: 7 }]);
+  });
+
+  it('a no-answer without a SIP status is recorded as reported', () => {
+    const call = startCall().at(0, listening).at(1, dial()).at(31, { type: 'DIAL_SETTLED', number: MANAGER, outcome: 'no-answer' });
+    expect(call.of('dialEnd')).toStrictEqual([{ type: 'dialEnd', number: MANAGER, outcome: 'no-answer', t: 31 }]);
+  });
+
+  it('after the watchdog cancelled a dial that never reported, the next one is placed', () => {
+    const call = startCall({ dial: { maxSeconds: 40 } }).at(0, listening).at(1, dial()).until(41);
+    expect(call.of('dialCancel')).toEqual([{ type: 'dialCancel', number: MANAGER, t: 41 }]);
+    call.at(42, dial('+15550002222'));
+    expect(call.of('dialStart').map((d) => d.number)).toEqual([MANAGER, '+15550002222']);
+    expect(call.of('dialRefused')).toEqual([]);
+  });
+});
+
+describe('caller hold (dial.holdCaller) spans exactly the dial', () => {
+  for (const holdCaller of [{ audioInput: true }, { muteTrack: true }]) {
+    it(`${JSON.stringify(holdCaller)}: held when the dial starts, released when it settles`, () => {
+      const call = startCall({ dial: { holdCaller } }).at(0, listening).at(1, dial()).at(8, { type: 'DIAL_SETTLED', number: MANAGER, outcome: 'busy', sipStatus: 486 });
+      expect(call.commands.map((c) => [c.type, c.t])).toEqual([
+        ['dialStart', 1],
+        ['holdCaller', 1],
+        ['dialEnd', 8],
+        ['releaseCaller', 8],
+      ]);
+    });
+  }
+
+  it('released when the dial is cancelled because the caller left', () => {
+    const call = startCall({ dial: { holdCaller: { muteTrack: true } } }).at(0, listening).at(1, dial()).at(4, { type: 'CALLER_DISCONNECTED' });
+    expect(call.types()).toEqual(['dialStart', 'holdCaller', 'dialCancel', 'dialEnd', 'releaseCaller', 'sessionClose', 'shutdown', 'deleteRoom']);
+  });
+
+  it('off by default: no hold, no release', () => {
+    const call = startCall().at(0, listening).at(1, dial()).at(8, { type: 'DIAL_SETTLED', number: MANAGER, outcome: 'busy' });
+    expect(call.types()).toEqual(['dialStart', 'dialEnd']);
+  });
+});
