@@ -11,7 +11,7 @@ import { initializeLogger } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
 import type { CloseReason } from '../machines/events.js';
-import { runAgent, type AgentFaults, type AgentRunResult } from '../src/simulator/runAgent.js';
+import { runAgentSideBySide, type AgentFaults, type AgentRunResult } from '../src/simulator/runAgent.js';
 import { loadScenario, parseScenario, type ScenarioInput } from '../src/simulator/scenario.js';
 
 initializeLogger({ pretty: false, level: 'silent' as 'error' });
@@ -127,12 +127,12 @@ const results = new Map<string, AgentRunResult>();
 const records = mkdtempSync(join(tmpdir(), 'fault-records-'));
 
 beforeAll(async () => {
-  await Promise.all(
-    FAULTS.map(async (c) => {
-      const scenario = typeof c.scenario === 'string' ? loadScenario(c.scenario) : parseScenario(c.scenario);
-      results.set(c.name, await runAgent(scenario, agentConfig, { timeScale: TIME_SCALE, slack: 1, recordDir: records, ...(c.faults ? { faults: c.faults } : {}) }));
-    }),
-  );
+  const scenarios = FAULTS.map((c) => (typeof c.scenario === 'string' ? loadScenario(c.scenario) : parseScenario(c.scenario)));
+  const runs = await runAgentSideBySide(scenarios, agentConfig, (scenario) => {
+    const c = FAULTS[scenarios.indexOf(scenario)]!;
+    return { timeScale: TIME_SCALE, slack: 1, recordDir: records, ...(c.faults ? { faults: c.faults } : {}) };
+  });
+  FAULTS.forEach((c, i) => results.set(c.name, runs[i]!));
 }, 120_000);
 
 describe('fault matrix', () => {
