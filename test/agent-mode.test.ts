@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { initializeLogger } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
-import { runAgent, type AgentRunResult } from '../src/simulator/runAgent.js';
+import { runAgentSideBySide, type AgentRunResult } from '../src/simulator/runAgent.js';
 import { runModel, type RunResult } from '../src/simulator/runModel.js';
 import { loadScenario } from '../src/simulator/scenario.js';
 import { ACTION_TYPES, type TimelineEvent } from '../src/timeline/timeline.js';
@@ -39,12 +39,9 @@ const runs = new Map<string, { model: RunResult; agent: AgentRunResult }>();
 
 beforeAll(async () => {
   // The scenarios run side by side: agent mode spends nearly all its time waiting on (scaled) timers.
-  await Promise.all(
-    FILES.map(async (file) => {
-      const scenario = loadScenario(join(DIR, file));
-      runs.set(file, { model: runModel(scenario, agentConfig), agent: await runAgent(scenario, agentConfig, { timeScale: TIME_SCALE, slack: TOLERANCE }) });
-    }),
-  );
+  const scenarios = FILES.map((file) => loadScenario(join(DIR, file)));
+  const agent = await runAgentSideBySide(scenarios, agentConfig, () => ({ timeScale: TIME_SCALE, slack: TOLERANCE }));
+  FILES.forEach((file, i) => runs.set(file, { model: runModel(scenarios[i]!, agentConfig), agent: agent[i]! }));
 }, 180_000);
 
 describe('agent mode agrees with model mode', () => {
