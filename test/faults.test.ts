@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
 import type { CloseReason } from '../machines/events.js';
 import { runAgentSideBySide, type AgentFaults, type AgentRunResult } from '../src/simulator/runAgent.js';
+import { timeScaleFor } from '../src/simulator/schedulingProbe.js';
 import { loadScenario, parseScenario, type ScenarioInput } from '../src/simulator/scenario.js';
 
 initializeLogger({ pretty: false, level: 'silent' as 'error' });
@@ -128,12 +129,13 @@ const records = mkdtempSync(join(tmpdir(), 'fault-records-'));
 
 beforeAll(async () => {
   const scenarios = FAULTS.map((c) => (typeof c.scenario === 'string' ? loadScenario(c.scenario) : parseScenario(c.scenario)));
+  const { scale } = timeScaleFor(TIME_SCALE);
   const runs = await runAgentSideBySide(scenarios, agentConfig, (scenario) => {
     const c = FAULTS[scenarios.indexOf(scenario)]!;
-    return { timeScale: TIME_SCALE, slack: 1, recordDir: records, ...(c.faults ? { faults: c.faults } : {}) };
+    return { timeScale: scale, slack: 1, recordDir: records, ...(c.faults ? { faults: c.faults } : {}) };
   });
   FAULTS.forEach((c, i) => results.set(c.name, runs[i]!));
-}, 120_000);
+}, 600_000); // a hang guard: a busy machine runs the faults up to real time
 
 describe('fault matrix', () => {
   it.each(FAULTS.map((c) => [c.name, c] as const))('%s', (_name, c) => {
