@@ -5,5 +5,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The exhaustive graph and the 10,000-call property test take seconds, not minutes; this is a hang guard only.
     testTimeout: 120_000,
+    // vitest's default on a 2-core machine is one worker, so a file that waits on real (scaled) timers or a child
+    // process holds the whole suite. Files overlap here; timing checks allow the scheduling delay they measure.
+    maxWorkers: 2,
+    // One module graph per worker: importing @livekit/agents and the machine once per worker instead of once per file.
+    isolate: false,
   },
 });

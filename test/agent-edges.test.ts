@@ -1,5 +1,4 @@
 /** The agent's edges: the end-session RPC, dispatch-metadata overrides, `npm run end-session`, `npm start` locally. */
-import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,15 +8,9 @@ import { identityAllowed } from '../src/agent/endSessionRpc.js';
 import { withDispatchMetadata } from '../src/config/runtime.js';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-/** Runs a command without blocking this process (the emulator it talks to lives here). */
-const runAsync = (args: string[], env: NodeJS.ProcessEnv) =>
-  new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(tsx, args, { env, cwd: '/tmp', encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+import { ROOT, runCommand } from './support/cli.js';
+
+const runAsync = (args: string[], env: NodeJS.ProcessEnv) => runCommand(args, { env, cwd: '/tmp' });
 
 // The handler's effect on a live call (accepted, refused caller, malformed payload) is in tools-api.test.ts.
 describe('end-session RPC (agent.endSession)', () => {
@@ -81,10 +74,11 @@ describe('npm run end-session', () => {
   });
 });
 
-describe('npm start without LiveKit credentials', () => {
-  it('runs the demo through the real AgentSession and emulator, prints a summary and exits 0 on its own', () => {
+// The commands below run as child processes, side by side.
+describe.concurrent('npm start without LiveKit credentials', () => {
+  it('runs the demo through the real AgentSession and emulator, prints a summary and exits 0 on its own', async () => {
     const env = { ...process.env, LIVEKIT_URL: '', LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '', OPENAI_API_KEY: '' };
-    const run = spawnSync(tsx, [join(ROOT, 'src/agent/main.ts'), 'start'], { env, encoding: 'utf8', input: '', cwd: ROOT, timeout: 60_000 });
+    const run = await runCommand([join(ROOT, 'src/agent/main.ts'), 'start'], { env, input: '', timeoutMs: 60_000 });
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Model: scripted');
     expect(run.stdout).toMatch(/dialRefused +number=\+19005550100 reason=not_allowed/);
@@ -94,14 +88,14 @@ describe('npm start without LiveKit credentials', () => {
   }, 60_000);
 });
 
-describe('npm start with some LiveKit credentials', () => {
+describe.concurrent('npm start with some LiveKit credentials', () => {
   // The parent's LIVEKIT_* must not leak into the child, and main.ts loads .env.local from its cwd: an empty dir has none.
   const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LIVEKIT_')));
   const start = (args: string[], env: NodeJS.ProcessEnv) =>
-    spawnSync(tsx, [join(ROOT, 'src/agent/main.ts'), ...args], { env, encoding: 'utf8', input: '', cwd: mkdtempSync(join(tmpdir(), 'main-')), timeout: 60_000 });
+    runCommand([join(ROOT, 'src/agent/main.ts'), ...args], { env, input: '', cwd: mkdtempSync(join(tmpdir(), 'main-')), timeoutMs: 60_000 });
 
-  it('refuses to start (exit 1), naming exactly the missing variables, instead of running the local demo', () => {
-    const run = start(['start'], { ...bare, LIVEKIT_URL: 'wss://example.invalid', OPENAI_API_KEY: '' });
+  it('refuses to start (exit 1), naming exactly the missing variables, instead of running the local demo', async () => {
+    const run = await start(['start'], { ...bare, LIVEKIT_URL: 'wss://example.invalid', OPENAI_API_KEY: '' });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('LIVEKIT_API_KEY');
     expect(run.stderr).toContain('LIVEKIT_API_SECRET');
@@ -109,9 +103,9 @@ describe('npm start with some LiveKit credentials', () => {
     expect(run.stdout).not.toContain('Model: scripted');
   }, 60_000);
 
-  it('passes framework commands other than start/dev to cli.runApp, even without credentials', () => {
+  it('passes framework commands other than start/dev to cli.runApp, even without credentials', async () => {
     // No plugin is registered in this process, so download-files has nothing to fetch and exits 0.
-    const run = start(['download-files'], { ...bare, OPENAI_API_KEY: '' });
+    const run = await start(['download-files'], { ...bare, OPENAI_API_KEY: '' });
     expect(run.stdout + run.stderr).toContain('Invoking the download-files command via cli.runApp() is deprecated');
     expect(run.stdout).not.toContain('Model: scripted');
     expect(run.status).toBe(0);

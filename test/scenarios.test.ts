@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { checkInvariants } from '../src/timeline/invariants.js';
 import { runModel } from '../src/simulator/runModel.js';
 import { loadScenario, parseScenario, type ScenarioInput } from '../src/simulator/scenario.js';
 import type { TimelineEvent } from '../src/timeline/timeline.js';
+import { runCommand } from './support/cli.js';
 
 const DIR = join(import.meta.dirname, '..', 'scenarios');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
@@ -180,33 +180,36 @@ describe('the invariants name the rule that broke', () => {
   });
 });
 
-describe('npm run simulate', () => {
+// Each test runs the command as a child process; they run side by side.
+describe.concurrent('npm run simulate', () => {
   const cli = join(import.meta.dirname, '..', 'src', 'cli', 'simulate.ts');
-  const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
+  const simulate = async (...args: string[]) => runCommand([cli, ...args]);
 
-  it('prints JSON lines ending in a summary and exits 0 for a passing scenario', () => {
-    const out = execFileSync(tsx, [cli, join(DIR, '04-dial-guard.json'), '--json'], { encoding: 'utf8' });
+  it('prints JSON lines ending in a summary and exits 0 for a passing scenario', async () => {
+    const { status, stdout: out } = await simulate(join(DIR, '04-dial-guard.json'), '--json');
+    expect(status).toBe(0);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string });
     expect(lines.at(-1)).toMatchObject({ type: 'summary', dials: 1, violations: [] });
     expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['userState', 'agentState', 'dialStart', 'dialEnd', 'checkIn', 'shutdown']));
   });
 
-  it('exits 1 on a failed expectation and 2 on an invalid scenario, with a clear message', () => {
+  it('exits 1 on a failed expectation and 2 on an invalid scenario, with a clear message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim-'));
     writeFileSync(join(dir, 'fail.json'), JSON.stringify({ name: 'f', until: 30, expect: { never: [{ type: 'checkIn' }] } }));
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ name: 'b', steps: [{ at: 'soon', say: 'x' }] }));
-    const fail = spawnSync(tsx, [cli, join(dir, 'fail.json')], { encoding: 'utf8' });
+    const fail = await simulate(join(dir, 'fail.json'));
     expect(fail.status).toBe(1);
     expect(fail.stderr).toContain('EXPECT FAILED expect.never.0');
-    const bad = spawnSync(tsx, [cli, join(dir, 'bad.json')], { encoding: 'utf8' });
+    const bad = await simulate(join(dir, 'bad.json'));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/steps\.0\.at: .*\(got "soon"\)/);
   });
 
-  it('--html draws every scenario of the run into one page, a section each, and still prints the timelines', () => {
+  it('--html draws every scenario of the run into one page, a section each, and still prints the timelines', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sim-')), 'nested', 'calls.html');
     const files = ['01-unresponsive-user.json', '04-dial-guard.json'].map((f) => join(DIR, f));
-    const printed = execFileSync(tsx, [cli, ...files, '--html', out], { encoding: 'utf8' });
+    const { status, stdout: printed } = await simulate(...files, '--html', out);
+    expect(status).toBe(0);
     expect(printed).toContain('scenario: ');
     const html = readFileSync(out, 'utf8');
     const names = files.map((f) => loadScenario(f).name);
@@ -215,20 +218,21 @@ describe('npm run simulate', () => {
     expect(html).toMatch(/class="span dial o-answered" data-kind="dial"/);
   });
 
-  it('--mode agent runs the real AgentSession and prints the same JSON timeline format (and draws it)', () => {
+  it('--mode agent runs the real AgentSession and prints the same JSON timeline format (and draws it)', async () => {
     const page = join(mkdtempSync(join(tmpdir(), 'sim-')), 'agent.html');
-    const out = execFileSync(tsx, [cli, join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '0.1', '--json', '--html', page], { encoding: 'utf8' });
+    const { status, stdout: out } = await simulate(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '0.1', '--json', '--html', page);
+    expect(status).toBe(0);
     expect(readFileSync(page, 'utf8')).toMatch(/agent mode .*close: caller_left[\s\S]*class="span dial o-cancelled"[\s\S]*data-kind="shutdown"/);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string });
     expect(lines.at(-1)).toMatchObject({ type: 'summary', dials: 1, closeReason: 'caller_left', shutdownReason: 'caller_left', violations: [] });
     expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['dialStart', 'callerHangup', 'dialCancel', 'shutdown']));
   });
 
-  it('rejects an unknown --mode or a --time-scale outside (0, 1] with exit 2', () => {
-    const mode = spawnSync(tsx, [cli, join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'live'], { encoding: 'utf8' });
+  it('rejects an unknown --mode or a --time-scale outside (0, 1] with exit 2', async () => {
+    const mode = await simulate(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'live');
     expect(mode.status).toBe(2);
     expect(mode.stderr).toContain('--mode must be "model" or "agent", got "live"');
-    const scale = spawnSync(tsx, [cli, join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '3'], { encoding: 'utf8' });
+    const scale = await simulate(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '3');
     expect(scale.status).toBe(2);
     expect(scale.stderr).toContain('--time-scale must be a number in (0, 1], got "3"');
   });

@@ -5,16 +5,14 @@
  * production entry, debug logs on) with a record, and local mode. Everything
  * they write (stdout, stderr, record files) is captured and searched for the secrets and for any JWT.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
+import { runCommand } from './support/cli.js';
 import { exitOf, SECRET as WORKER_SECRET, startWorker } from './support/worker/run.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const LIVEKIT_SECRET = 'lk-secret-Zq8v1T0pS3cr3tValue-7f3a9c2e41d8b6';
 const OPENAI_KEY = 'sk-proj-T3stOnlyKeyNotReal-5c0ffee5c0ffee5c0ffee';
 const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./; // any bearer token the SDK minted
@@ -23,14 +21,10 @@ let emulator: LiveKitApiEmulator;
 let url = '';
 const captured: { source: string; text: string }[] = [];
 
-const run = (args: string[], env: Record<string, string> = {}, input?: string) =>
-  new Promise<void>((resolve) => {
-    const child = execFile(TSX, args, { cwd: ROOT, env: { ...process.env, LIVEKIT_API_SECRET: LIVEKIT_SECRET, OPENAI_API_KEY: OPENAI_KEY, ...env }, encoding: 'utf8' }, (_err, stdout, stderr) => {
-      captured.push({ source: args.join(' '), text: `${stdout}\n${stderr}` });
-      resolve();
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
+const run = async (args: string[], env: Record<string, string> = {}, input?: string) => {
+  const { stdout, stderr } = await runCommand(args, { env: { ...process.env, LIVEKIT_API_SECRET: LIVEKIT_SECRET, OPENAI_API_KEY: OPENAI_KEY, ...env }, ...(input !== undefined ? { input } : {}) });
+  captured.push({ source: args.join(' '), text: `${stdout}\n${stderr}` });
+};
 
 /** A call through the framework's real worker and job process (the production entry), debug logs on, to its end. */
 async function workerCall(): Promise<void> {

@@ -62,3 +62,32 @@ export function watchStalls(): StallWatch {
     },
   };
 }
+
+/**
+ * The share of a core this process gets when it has work: CPU time over wall time while spinning for `ms`, the
+ * median of three samples. 1 on a machine with a core to spare; about 0.5 when two CPU hogs share two cores with it.
+ * (A sleeping process's timers still fire on time on such a machine; what shrinks is how much work it gets done.)
+ */
+export function cpuShare(ms = 60): number {
+  const sample = () => {
+    const wall0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    while (performance.now() - wall0 < ms);
+    const cpu = process.cpuUsage(cpu0);
+    return Math.min(1, (cpu.user + cpu.system) / 1000 / (performance.now() - wall0));
+  };
+  const shares = [sample(), sample(), sample()].sort((x, y) => x - y);
+  return shares[1]!;
+}
+
+/**
+ * The time scale agent mode should run at here and now: `base` when this process gets a whole core, slower (up to
+ * real time) when it gets less. A session's reply is a chain of work that contends with every other session in the
+ * process; on a busy machine the chain takes longer in real time, and a scaled clock multiplies that into simulated
+ * seconds (a 0.6 s real delay is 3 s simulated at scale 0.2), enough to reorder a scenario's steps around the
+ * machine's deadlines. Slowing the clock by the square of the measured slowdown keeps that drift near the idle one.
+ */
+export function timeScaleFor(base: number): { scale: number; cpuShare: number } {
+  const share = cpuShare();
+  return { scale: Math.min(1, base / (share * share)), cpuShare: share };
+}
