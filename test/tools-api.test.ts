@@ -177,7 +177,9 @@ describe('end_call, through session.run', () => {
     expect(await call.bridge.ended).toBe('end_requested');
     await call.bridge.drain();
     expect(call.shutdowns).toEqual(['end_requested']);
-    expect(call.types().filter((t) => ['goodbye', 'sessionClose', 'shutdown', 'deleteRoom'].includes(t))).toEqual(['goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
+    // The model's request is recorded as the exit trigger it is, before the close it starts.
+    expect(call.types().filter((t) => ['endRequest', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom'].includes(t))).toEqual(['endRequest', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
+    expect(call.timeline.find((e) => e.type === 'endRequest')).toMatchObject({ source: 'agent' });
     expect(call.timeline.find((e) => e.type === 'sessionClose')).toMatchObject({ reason: 'end_requested' });
     expect(call.emulator.isDeleted('call-1')).toBe(true);
   });

@@ -145,10 +145,9 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   });
 
   if (caller) {
-    // `$caller` in endSession.allow is the caller this agent serves. An accepted request is recorded as the exit
-    // trigger it is (`endRequest`), as the simulators record it and the invariants expect it.
+    // `$caller` in endSession.allow is the caller this agent serves.
     const allow = config.endSession.allow.map((a) => (a === '$caller' ? caller.identity : a));
-    const end = () => inbound({ type: 'endRequest', source: 'frontend' }, { type: 'END_REQUESTED', source: 'frontend' });
+    const end = () => bridge.requestEnd('frontend');
     ctx.room.localParticipant?.registerRpcMethod(END_SESSION_RPC, endSessionHandler({ allow, end, log: (f, m) => logger.info(f, m) }));
   }
 

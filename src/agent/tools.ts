@@ -41,7 +41,7 @@ export function callTools(bridge: CallBridge) {
       description: 'End the call when the user says goodbye or asks to hang up.',
       execute: () =>
         bridge.pauseDuring('end_call', async () => {
-          bridge.send({ type: 'END_REQUESTED', source: 'agent' });
+          bridge.requestEnd('agent');
           return 'The call is ending; a goodbye is being said.';
         }),
     }),

@@ -8,7 +8,7 @@
 import { voice } from '@livekit/agents';
 import type { Actor } from 'xstate';
 import { callSettings, type CallMachine } from '../../machines/call.machine.js';
-import type { CallEvent, CloseReason, Command, DialRefusal, PromptKind } from '../../machines/events.js';
+import type { CallEvent, CloseReason, Command, DialRefusal, EndSource, PromptKind } from '../../machines/events.js';
 import { createCallActor } from '../commands.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { Dialer, DialResult } from '../dialer/sipDialer.js';
@@ -186,6 +186,16 @@ export class CallBridge {
   /** Awaits every task the bridge started (speech playouts, dials, the close, the room deletion). */
   async drain(): Promise<void> {
     while (this.tasks.size) await Promise.allSettled([...this.tasks]);
+  }
+
+  /**
+   * An end request (the `end_call` tool, the end-session RPC): recorded as the exit trigger it is (`endRequest`, as
+   * the simulators record it and the invariants expect it), then sent. Nothing once the call has ended.
+   */
+  requestEnd(source: EndSource): void {
+    if (this.isEnded) return;
+    this.record({ type: 'endRequest', source });
+    this.send({ type: 'END_REQUESTED', source });
   }
 
   /** Detaches from the session and stops the machine (idempotent). */
