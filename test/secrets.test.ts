@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
 import { runCommand } from './support/cli.js';
-import { exitOf, SECRET as WORKER_SECRET, startWorker } from './support/worker/run.js';
+import { EXIT_LIMIT_MS, exitOf, SECRET as WORKER_SECRET, startWorker } from './support/worker/run.js';
 
 const LIVEKIT_SECRET = 'lk-secret-Zq8v1T0pS3cr3tValue-7f3a9c2e41d8b6';
 const OPENAI_KEY = 'sk-proj-T3stOnlyKeyNotReal-5c0ffee5c0ffee5c0ffee';
@@ -32,7 +32,7 @@ async function workerCall(): Promise<void> {
   try {
     const { pid } = await w.call('secret-room', { dial: '+15550001111', endAfterMs: 1500 });
     await w.waitFor((l) => l.harness === 'report' && l.pid === pid, 'the call to end');
-    await exitOf(pid, 45_000);
+    await exitOf(pid, EXIT_LIMIT_MS);
   } finally {
     await w.stop();
     captured.push({ source: 'worker and job process output', text: `${w.lines.map((l) => JSON.stringify(l)).join('\n')}\n${w.stderr()}` });

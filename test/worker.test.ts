@@ -10,20 +10,10 @@
  * forever (no kill timer applies), so exiting at all is the property. Budgets are checked on the report's own clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ShutdownReport } from '../src/lifecycle/shutdown.js';
-import { exitOf, KILL_LINES, startWorker, type Line, type WorkerRun } from './support/worker/run.js';
+import { callsTo, EXIT_LIMIT_MS, exitOf, killLines, logOf, reportOf, startWorker, types, type WorkerRun } from './support/worker/run.js';
 
 const RINGING = '+15550001111'; // rings 40 s, then answers: always still ringing when a test ends the call
 const SIP = { [RINGING]: { outcome: 'answered' as const, ringSeconds: 40 } };
-const EXIT_LIMIT_MS = 45_000; // below the framework's 60 s kill timer, far above the 5 s budget: only "never" fails
-
-const reportOf = async (w: WorkerRun, pid: number): Promise<ShutdownReport> =>
-  (await w.waitFor((l) => l.harness === 'report' && l.pid === pid, `the shutdown report of job process ${pid}`)).report as ShutdownReport;
-const logOf = (w: WorkerRun, pid: number) => w.lines.filter((l) => l.pid === pid && typeof l.msg === 'string').map((l) => l.msg!);
-const killLines = (lines: Line[]) => lines.filter((l) => typeof l.msg === 'string' && KILL_LINES.some((re) => re.test(l.msg!))).map((l) => l.msg);
-const types = (record: { type: string }[]) => record.map((r) => r.type);
-const callsTo = (w: WorkerRun, room: string, method: string) => w.emulator.calls.filter((c) => c.method === method && (c.request.room ?? c.request.roomName) === room);
-
 describe('the framework worker and job process, against the emulator', () => {
   let w: WorkerRun;
   beforeAll(async () => {
@@ -154,49 +144,5 @@ describe('the framework worker and job process, against the emulator', () => {
     expect(rejected).toEqual(['record.dir', 'dial.allow']);
     const refusals = w.lines.filter((l) => l.pid === pid && l.msg === 'dispatch metadata key refused').map((l) => l.key);
     expect(refusals).toEqual(['record.dir', 'dial.allow']);
-  }, 120_000);
-});
-
-describe("the operator's record.dir is unwritable", () => {
-  it('a warning: the call goes on and ends normally', async () => {
-    const w = await startWorker({ env: { AGENT_RECORD_DIR: '/etc/passwd/records' } }); // under a file: fails even as root
-    try {
-      const { pid } = await w.call('no-record', { endAfterMs: 200 });
-      expect((await reportOf(w, pid)).reason).toBe('end_requested');
-      await exitOf(pid, EXIT_LIMIT_MS);
-      expect(w.lines.some((l) => l.pid === pid && l.msg === 'session record write failed')).toBe(true);
-    } finally {
-      await w.stop();
-    }
-  }, 120_000);
-});
-
-describe('worker SIGTERM (a deploy or scale-down): the framework drains', () => {
-  it('the running call goes on to its natural end (SIGTERM reaching its job process too), then the worker exits', async () => {
-    const w = await startWorker();
-    try {
-      // The call ends (a backend ends it) 3 s after the deploy's SIGTERM, whatever the machine's speed.
-      const { pid } = await w.call('draining', { endAfterSigtermMs: 3000 });
-      // The framework's drain (1.9.0) throws "runner not started" and closes every running job instead of waiting
-      // when its pool holds a process that is still waiting to start (the pool replaces the one this job took).
-      // Production hits that window right after a job is assigned; here, SIGTERM comes once the pool is warm again:
-      // the two idle processes of production mode, plus the one this job runs in.
-      await expect.poll(() => w.lines.filter((l) => l.harness === 'prewarmed').length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
-      await new Promise((r) => setTimeout(r, 500));
-      // A process-group SIGTERM: the worker and the job process both get it.
-      w.child.kill('SIGTERM');
-      process.kill(pid, 'SIGTERM');
-      await w.waitFor((l) => l.msg === 'draining worker', 'the worker to drain');
-      const report = await reportOf(w, pid);
-      expect(report.reason).toBe('end_requested'); // the call ended as it would have, not by the signal
-      const record = w.record('draining');
-      expect(types(record)).toContain('sigterm');
-      expect(types(record).indexOf('sigterm')).toBeLessThan(types(record).indexOf('goodbye'));
-      const { code } = await w.exited;
-      expect(code).toBe(143); // the framework CLI's exit after a drained SIGTERM
-      expect(w.lines.some((l) => l.msg === 'worker closed due to SIGTERM.')).toBe(true);
-    } finally {
-      await w.stop();
-    }
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '../../../src/config/schema.js';
+import type { ShutdownReport } from '../../../src/record/report.js';
 import type { DispatchedJob } from '../../../src/emulator/agentDispatch.js';
 import { LiveKitApiEmulator, type EmulatorCall } from '../../../src/emulator/server.js';
 import type { SipEntry } from '../../../src/sip/entry.js';
@@ -202,3 +203,17 @@ export async function exitOf(pid: number, timeoutMs: number): Promise<number> {
 
 /** The framework's lines that mean a job process was killed or never finished. */
 export const KILL_LINES = [/unresponsive/i, /killing/i, /did not exit/i, /taking too much time/i, /did not acknowledge/i, /orphaned/i];
+
+/** How long a test waits for a job process to exit: below the framework's 60 s kill timer, far above the 5 s budget. */
+export const EXIT_LIMIT_MS = 45_000;
+
+/** The shutdown report job process `pid` printed (the harness's `report` line). */
+export const reportOf = async (w: WorkerRun, pid: number): Promise<ShutdownReport> =>
+  (await w.waitFor((l) => l.harness === 'report' && l.pid === pid, `the shutdown report of job process ${pid}`)).report as ShutdownReport;
+/** The framework's log messages from job process `pid`. */
+export const logOf = (w: WorkerRun, pid: number) => w.lines.filter((l) => l.pid === pid && typeof l.msg === 'string').map((l) => l.msg!);
+/** The lines among `lines` that say a process was killed or never finished. */
+export const killLines = (lines: Line[]) => lines.filter((l) => typeof l.msg === 'string' && KILL_LINES.some((re) => re.test(l.msg!))).map((l) => l.msg);
+export const types = (record: { type: string }[]) => record.map((r) => r.type);
+/** The emulator's API calls of `method` for `room`. */
+export const callsTo = (w: WorkerRun, room: string, method: string) => w.emulator.calls.filter((c) => c.method === method && (c.request.room ?? c.request.roomName) === room);
