@@ -6,14 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../machines/events.js';
-import { away, checkInDone, fixed, goodbyeDone, listening, speaking, startCall, transcript } from './support/call.js';
+import { away, calleeStops, calleeTalks, checkInDone, dialManager, fixed, goodbyeDone, listening, managerAnswered, quietUser, speaking, startCall, transcript } from './support/call.js';
 
-const MANAGER = '+15550001111';
-const dial: CallEvent = { type: 'DIAL_REQUESTED', number: MANAGER };
-const answered: CallEvent = { type: 'DIAL_SETTLED', number: MANAGER, outcome: 'answered' };
-const calleeTalks: CallEvent = { type: 'CALLEE_SPEAKING', speaking: true };
-const calleeStops: CallEvent = { type: 'CALLEE_SPEAKING', speaking: false };
-const quietUser: CallEvent = { type: 'USER_STATE', state: 'listening' };
+const dial = dialManager;
+const answered = managerAnswered;
 
 /** A call in which the manager answered at t=10 (presence resumes with a full 15 s window then). */
 const conference = (config = {}) => startCall({ checkIn: fixed, ...config }).at(0, listening).at(1, dial).at(10, answered);

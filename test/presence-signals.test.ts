@@ -2,15 +2,10 @@
  * What counts as the user (or, in a conference, anyone) being there, and what does not.
  */
 import { describe, expect, it } from 'vitest';
-import type { CallEvent } from '../machines/events.js';
-import { away, checkInDone, fixed, listening, speaking, startCall } from './support/call.js';
+import { away, calleeStops, calleeTalks, checkInDone, dialManager, fixed, listening, managerAnswered, quietUser, speaking, startCall } from './support/call.js';
 
-const MANAGER = '+15550001111';
-const dial: CallEvent = { type: 'DIAL_REQUESTED', number: MANAGER };
-const answered: CallEvent = { type: 'DIAL_SETTLED', number: MANAGER, outcome: 'answered' };
-const calleeTalks: CallEvent = { type: 'CALLEE_SPEAKING', speaking: true };
-const calleeStops: CallEvent = { type: 'CALLEE_SPEAKING', speaking: false };
-const quietUser: CallEvent = { type: 'USER_STATE', state: 'listening' };
+const dial = dialManager;
+const answered = managerAnswered;
 
 describe('presence: LiveKit’s user state', () => {
   it('the user talking, then falling quiet, while LiveKit’s timer runs is not an away: only LiveKit’s away is', () => {

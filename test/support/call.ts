@@ -61,3 +61,11 @@ export const transcript = (text = 'yes I am here'): CallEvent => ({ type: 'TRANS
 export const checkInDone = (attempt: number): CallEvent => ({ type: 'PLAYOUT_FINISHED', prompt: 'checkIn', attempt });
 export const goodbyeDone: CallEvent = { type: 'PLAYOUT_FINISHED', prompt: 'goodbye' };
 export const fixed = { mode: 'fixed', interval: 10, maxPrompts: 3 } as const;
+
+/** The conference the scenarios build: the manager dialed, answering, talking; the caller quiet. */
+export const MANAGER = '+15550001111';
+export const dialManager: CallEvent = { type: 'DIAL_REQUESTED', number: MANAGER };
+export const managerAnswered: CallEvent = { type: 'DIAL_SETTLED', number: MANAGER, outcome: 'answered' };
+export const calleeTalks: CallEvent = { type: 'CALLEE_SPEAKING', speaking: true };
+export const calleeStops: CallEvent = { type: 'CALLEE_SPEAKING', speaking: false };
+export const quietUser: CallEvent = { type: 'USER_STATE', state: 'listening' };
