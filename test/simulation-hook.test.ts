@@ -12,15 +12,11 @@ import agent from '../src/agent/agent.js';
 import { defineConfig } from '../src/config/load.js';
 import { observeCall } from '../src/observability/callObserver.js';
 import { MAX_KEPT_EVENTS, SimulationTimeline, simulationTimeline } from '../src/observability/simulationCheck.js';
-import { jobContext, ROOM, SIMULATION_RUN, startCallJob, type CallJob } from './support/callJob.js';
+import { jobContext, QUICK_CALL, ROOM, SIMULATION_RUN, startCallJob, type CallJob } from './support/callJob.js';
 import { until } from './support/session.js';
 
 const MANAGER = '+15550001111';
-const quick = {
-  presence: { userAwayTimeout: 0.3 },
-  checkIn: { mode: 'fixed', interval: 0.2, maxPrompts: 1 },
-  goodbye: { maxSeconds: 1 },
-} as const;
+const quick = QUICK_CALL;
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 

@@ -8,16 +8,12 @@ import { telemetry } from '@livekit/agents';
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CALL_SPAN_NAME, CallSpan } from '../src/observability/callSpan.js';
-import { jobContext, ROOM, startCallJob, type CallJob } from './support/callJob.js';
+import { jobContext, QUICK_CALL, ROOM, startCallJob, type CallJob } from './support/callJob.js';
 
 const MANAGER = '+15550001111';
 const PREMIUM = '+19005550100';
 const SAID = 'my account number is 4242, call my manager';
-const quick = {
-  presence: { userAwayTimeout: 0.3 },
-  checkIn: { mode: 'fixed', interval: 0.2, maxPrompts: 1 },
-  goodbye: { maxSeconds: 1 },
-} as const;
+const quick = QUICK_CALL;
 
 /**
  * A provider as an integrator registers one: the framework's FanoutSpanProcessor lets it add its PII processor.

@@ -27,6 +27,12 @@ import type { CallRoom } from './rtcRoom.js';
 import { API_KEY, API_SECRET } from './session.js';
 
 export const ROOM = 'call-1';
+/** A call that reaches its unresponsive close within a couple of seconds: one fixed check-in, a short goodbye. */
+export const QUICK_CALL = {
+  presence: { userAwayTimeout: 0.3 },
+  checkIn: { mode: 'fixed', interval: 0.2, maxPrompts: 1 },
+  goodbye: { maxSeconds: 1 },
+} as const;
 export const SIMULATION_RUN = 'SR_presence';
 
 export interface JobOptions {
