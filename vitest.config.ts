@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The build the tests' child processes run (worker, job processes, commands): once, before any file.
+    globalSetup: ['test/support/globalSetup.ts'],
     // The exhaustive graph and the 10,000-call property test take seconds, not minutes; this is a hang guard only.
     testTimeout: 120_000,
     // vitest's default on a 2-core machine is one worker, so a file that waits on real (scaled) timers or a child

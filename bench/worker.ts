@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
+import { build } from '../scripts/build.js';
+import { buildForTests } from '../test/support/cli.js';
 import { alive, KEY, SECRET, startWorker, type Line, type WorkerRun } from '../test/support/worker/run.js';
 import type { BaselineScript } from './idleExampleAgent.js';
 
@@ -44,6 +46,7 @@ async function measureClose(w: WorkerRun, room: string, script: BaselineScript, 
 
 /** Each case on our agent and on the baseline, each in the framework's real job process under a real worker. */
 export async function shutdownBench(cases: ShutdownCase[], windowMs: number) {
+  await buildForTests(); // the worker harness and both agents run from the test build, as in the tests
   const ours = await startWorker({ logLevel: 'debug' });
   const base = await startWorker({ logLevel: 'debug', agent: join(ROOT, 'bench', 'idleExampleAgent.ts') });
   try {
@@ -87,16 +90,17 @@ function processStartMs(pid: number): number | null {
 
 /**
  * Job process cold start (fork → prewarm done, i.e. the production `prewarm` loading Silero) under the Dockerfile's
- * command, `node --import tsx src/agent/main.ts start`, connected to the emulator: each worker start forks its idle
- * processes. Resolution: /proc's start time is in 10 ms ticks.
+ * command, `node --enable-source-maps dist/src/agent/main.js start` (after `npm run build`), connected to the
+ * emulator: each worker start forks its idle processes. Resolution: /proc's start time is in 10 ms ticks.
  */
 export async function coldStartBench(samples: number) {
+  await build(join(ROOT, 'dist'));
   const emulator = new LiveKitApiEmulator({ apiKey: KEY, apiSecret: SECRET });
   const url = await emulator.start();
   const ms: number[] = [];
   try {
     while (ms.length < samples) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/agent/main.ts', 'start', '--log-level', 'debug'], {
+      const child = spawn(process.execPath, ['--enable-source-maps', 'dist/src/agent/main.js', 'start', '--log-level', 'debug'], {
         cwd: ROOT,
         env: { ...process.env, LIVEKIT_URL: url, LIVEKIT_API_KEY: KEY, LIVEKIT_API_SECRET: SECRET, NODE_ENV: 'production', OPENAI_API_KEY: 'sk-unused' },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@
  * The framework's other commands (`connect`, `console`, `download-files`, `--help`) go to `cli.runApp` as they are.
  */
 import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli } from '@livekit/agents';
 import { loadRuntimeConfig } from '../config/runtime.js';
@@ -41,6 +42,7 @@ if (startsWorker && missing.length > 0 && !none) {
     const { runLocalMode } = await import('../local/localMode.js');
     process.exitCode = await runLocalMode(config);
   } else {
-    cli.runApp(workerOptions(fileURLToPath(new URL('./agent.ts', import.meta.url)), config));
+    // The job processes fork agent.js from dist/ (npm start), or agent.ts when this file runs through tsx.
+    cli.runApp(workerOptions(fileURLToPath(new URL(`./agent${extname(import.meta.url)}`, import.meta.url)), config));
   }
 }

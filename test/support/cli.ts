@@ -1,12 +1,20 @@
 /**
- * Runs one of the project's commands (`tsx <file> ...`) as a child process without blocking this one: the emulator a
- * command talks to lives in the test process, and several commands of one file can run side by side.
+ * Runs one of the project's commands as a child process without blocking this one: the emulator a command talks to
+ * lives in the test process, and several commands of one file can run side by side. The command runs from the build
+ * (`node <build>/src/cli/simulate.js`, as `npm run simulate` does from dist/), made once per test run by
+ * globalSetup.ts.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { build, builtPath, PRODUCTION_SOURCES, ROOT } from '../../scripts/build.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+export { ROOT };
+/** Where globalSetup.ts builds the sources (and the worker harnesses) for the tests' child processes. */
+export const TEST_BUILD = join(ROOT, 'dist-test');
+/** Builds the sources and the harnesses the test worker forks (the benchmark's baseline agent among them) into TEST_BUILD. */
+export const buildForTests = () => build(TEST_BUILD, [...PRODUCTION_SOURCES, 'test/support/worker', 'bench/idleExampleAgent.ts']);
+/** The command line that runs a source file from the test build. */
+export const nodeArgs = (source: string, args: readonly string[] = []): string[] => ['--enable-source-maps', builtPath(TEST_BUILD, source), ...args];
 
 export interface CommandRun {
   /** The exit code (the signal's name if a signal ended it). */
@@ -23,11 +31,13 @@ export interface CommandOptions {
   timeoutMs?: number;
 }
 
-export function runCommand(args: string[], o: CommandOptions = {}): Promise<CommandRun> {
+/** Runs `[source, ...args]`: a .ts file of this project (absolute, or relative to the root), from the test build. */
+export function runCommand([source, ...args]: readonly string[], o: CommandOptions = {}): Promise<CommandRun> {
+  if (!source) throw new Error('runCommand: args is empty; expected the source file of a command first');
   return new Promise((resolve) => {
     const child = execFile(
-      TSX,
-      args,
+      process.execPath,
+      nodeArgs(source, args),
       { env: o.env ?? process.env, cwd: o.cwd ?? ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}) },
       (err, stdout, stderr) => {
         const e = err as (Error & { code?: number | string; signal?: string }) | null;

@@ -3,13 +3,15 @@
  * `ServerOptions` as `npm start` (src/agent/server.ts), forking `roomlessAgent.ts` (or HARNESS_AGENT). The health server's port comes
  * from HARNESS_HTTP_PORT so tests never collide on the production default (8081).
  */
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli } from '@livekit/agents';
 import { workerOptions } from '../../../src/agent/server.js';
 import { loadRuntimeConfig } from '../../../src/config/runtime.js';
 
 // HARNESS_AGENT: another agent file for the same worker (the benchmark's idle-example baseline).
-const agent = process.env.HARNESS_AGENT || fileURLToPath(new URL('./roomlessAgent.ts', import.meta.url));
+// Its sibling as built (.js) or, run through tsx, as written (.ts).
+const agent = process.env.HARNESS_AGENT || fileURLToPath(new URL(`./roomlessAgent${extname(import.meta.url)}`, import.meta.url));
 const options = workerOptions(agent, await loadRuntimeConfig());
 options.port = Number(process.env.HARNESS_HTTP_PORT);
 if (process.env.HARNESS_IDLE_PROCESSES) options.numIdleProcesses = Number(process.env.HARNESS_IDLE_PROCESSES);

@@ -15,6 +15,8 @@ import type { DispatchedJob } from '../../../src/emulator/agentDispatch.js';
 import { LiveKitApiEmulator, type EmulatorCall } from '../../../src/emulator/server.js';
 import type { SipEntry } from '../../../src/sip/entry.js';
 import type { HarnessScript } from './roomlessAgent.js';
+import { builtPath } from '../../../scripts/build.js';
+import { nodeArgs, TEST_BUILD } from '../cli.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const KEY = 'APIworkertest';
@@ -73,7 +75,9 @@ export async function startWorker(o: WorkerOptions = {}): Promise<WorkerRun> {
   const url = await emulator.start();
   const recordDir = mkdtempSync(join(tmpdir(), 'worker-records-'));
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/support/worker/main.ts'), 'start', '--log-level', o.logLevel ?? 'debug'], {
+  // From the test build (globalSetup.ts), as production runs dist/: the job processes the worker forks load the
+  // framework from JavaScript, not through tsx's module hooks.
+  const child = spawn(process.execPath, nodeArgs('test/support/worker/main.ts', ['start', '--log-level', o.logLevel ?? 'debug']), {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -84,7 +88,7 @@ export async function startWorker(o: WorkerOptions = {}): Promise<WorkerRun> {
       HARNESS_HTTP_PORT: String(port),
       AGENT_RECORD_DIR: recordDir,
       AGENT_CONFIG_JSON: JSON.stringify(o.config ?? {}),
-      HARNESS_AGENT: o.agent ?? '',
+      HARNESS_AGENT: o.agent ? builtPath(TEST_BUILD, o.agent) : '',
       ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
