@@ -55,59 +55,61 @@ describe('dispatch metadata overrides', () => {
   });
 });
 
-describe('npm run end-session', () => {
-  let emulator: LiveKitApiEmulator | null = null;
-  afterEach(async () => emulator?.stop());
+// The commands run as child processes, all side by side (the demo alone takes seconds of real time).
+describe.concurrent('commands', () => {
+  describe('npm run end-session', () => {
+    let emulator: LiveKitApiEmulator | null = null;
+    afterEach(async () => emulator?.stop());
 
-  it('deletes the room through the server API', { timeout: 60_000 }, async () => {
-    emulator = new LiveKitApiEmulator({ apiKey: 'APIk', apiSecret: 'secret-0123456789-0123456789-0123456789' });
-    const url = await emulator.start();
-    const env = { ...process.env, LIVEKIT_URL: url, LIVEKIT_API_KEY: 'APIk', LIVEKIT_API_SECRET: 'secret-0123456789-0123456789-0123456789' };
-    const run = await runAsync([join(ROOT, 'src/cli/endSession.ts'), '--room', 'call-7'], env);
-    expect(run.stdout).toContain('room "call-7" deleted');
-    expect(run.status).toBe(0);
-    expect(emulator.isDeleted('call-7')).toBe(true);
-    const wrong = await runAsync([join(ROOT, 'src/cli/endSession.ts'), '--room', 'call-8'], { ...env, LIVEKIT_API_SECRET: 'nope-0123456789-0123456789-0123456789' });
-    expect(wrong.status).toBe(1);
-    expect(wrong.stderr).toContain('could not delete room "call-8"');
-    expect(wrong.stderr).not.toContain('nope-0123456789');
+    it('deletes the room through the server API', { timeout: 60_000 }, async () => {
+      emulator = new LiveKitApiEmulator({ apiKey: 'APIk', apiSecret: 'secret-0123456789-0123456789-0123456789' });
+      const url = await emulator.start();
+      const env = { ...process.env, LIVEKIT_URL: url, LIVEKIT_API_KEY: 'APIk', LIVEKIT_API_SECRET: 'secret-0123456789-0123456789-0123456789' };
+      const run = await runAsync([join(ROOT, 'src/cli/endSession.ts'), '--room', 'call-7'], env);
+      expect(run.stdout).toContain('room "call-7" deleted');
+      expect(run.status).toBe(0);
+      expect(emulator.isDeleted('call-7')).toBe(true);
+      const wrong = await runAsync([join(ROOT, 'src/cli/endSession.ts'), '--room', 'call-8'], { ...env, LIVEKIT_API_SECRET: 'nope-0123456789-0123456789-0123456789' });
+      expect(wrong.status).toBe(1);
+      expect(wrong.stderr).toContain('could not delete room "call-8"');
+      expect(wrong.stderr).not.toContain('nope-0123456789');
+    });
   });
-});
 
-// The commands below run as child processes, side by side.
-describe.concurrent('npm start without LiveKit credentials', () => {
-  it('runs the demo through the real AgentSession and emulator, prints a summary and exits 0 on its own', async () => {
-    const env = { ...process.env, LIVEKIT_URL: '', LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '', OPENAI_API_KEY: '' };
-    const run = await runCommand([join(ROOT, 'src/agent/main.ts'), 'start'], { env, input: '', timeoutMs: 60_000 });
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain('Model: scripted');
-    expect(run.stdout).toMatch(/dialRefused +number=\+19005550100 reason=not_allowed/);
-    expect(run.stdout).toMatch(/dialEnd +number=\+15550001111 outcome=answered/);
-    expect(run.stdout).toMatch(/summary: 2 check-in\(s\), 1 dial\(s\), close=user_unresponsive, shutdown=user_unresponsive/);
-    expect(run.stdout).toContain('npm run dev');
-  }, 60_000);
-});
+  describe.concurrent('npm start without LiveKit credentials', () => {
+    it('runs the demo through the real AgentSession and emulator, prints a summary and exits 0 on its own', async () => {
+      const env = { ...process.env, LIVEKIT_URL: '', LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '', OPENAI_API_KEY: '' };
+      const run = await runCommand([join(ROOT, 'src/agent/main.ts'), 'start'], { env, input: '', timeoutMs: 60_000 });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('Model: scripted');
+      expect(run.stdout).toMatch(/dialRefused +number=\+19005550100 reason=not_allowed/);
+      expect(run.stdout).toMatch(/dialEnd +number=\+15550001111 outcome=answered/);
+      expect(run.stdout).toMatch(/summary: 2 check-in\(s\), 1 dial\(s\), close=user_unresponsive, shutdown=user_unresponsive/);
+      expect(run.stdout).toContain('npm run dev');
+    }, 60_000);
+  });
 
-describe.concurrent('npm start with some LiveKit credentials', () => {
-  // The parent's LIVEKIT_* must not leak into the child, and main.ts loads .env.local from its cwd: an empty dir has none.
-  const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LIVEKIT_')));
-  const start = (args: string[], env: NodeJS.ProcessEnv) =>
-    runCommand([join(ROOT, 'src/agent/main.ts'), ...args], { env, input: '', cwd: mkdtempSync(join(tmpdir(), 'main-')), timeoutMs: 60_000 });
+  describe.concurrent('npm start with some LiveKit credentials', () => {
+    // The parent's LIVEKIT_* must not leak into the child, and main.ts loads .env.local from its cwd: an empty dir has none.
+    const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LIVEKIT_')));
+    const start = (args: string[], env: NodeJS.ProcessEnv) =>
+      runCommand([join(ROOT, 'src/agent/main.ts'), ...args], { env, input: '', cwd: mkdtempSync(join(tmpdir(), 'main-')), timeoutMs: 60_000 });
 
-  it('refuses to start (exit 1), naming exactly the missing variables, instead of running the local demo', async () => {
-    const run = await start(['start'], { ...bare, LIVEKIT_URL: 'wss://example.invalid', OPENAI_API_KEY: '' });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('LIVEKIT_API_KEY');
-    expect(run.stderr).toContain('LIVEKIT_API_SECRET');
-    expect(run.stderr).not.toContain('LIVEKIT_URL');
-    expect(run.stdout).not.toContain('Model: scripted');
-  }, 60_000);
+    it('refuses to start (exit 1), naming exactly the missing variables, instead of running the local demo', async () => {
+      const run = await start(['start'], { ...bare, LIVEKIT_URL: 'wss://example.invalid', OPENAI_API_KEY: '' });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('LIVEKIT_API_KEY');
+      expect(run.stderr).toContain('LIVEKIT_API_SECRET');
+      expect(run.stderr).not.toContain('LIVEKIT_URL');
+      expect(run.stdout).not.toContain('Model: scripted');
+    }, 60_000);
 
-  it('passes framework commands other than start/dev to cli.runApp, even without credentials', async () => {
-    // No plugin is registered in this process, so download-files has nothing to fetch and exits 0.
-    const run = await start(['download-files'], { ...bare, OPENAI_API_KEY: '' });
-    expect(run.stdout + run.stderr).toContain('Invoking the download-files command via cli.runApp() is deprecated');
-    expect(run.stdout).not.toContain('Model: scripted');
-    expect(run.status).toBe(0);
-  }, 60_000);
+    it('passes framework commands other than start/dev to cli.runApp, even without credentials', async () => {
+      // No plugin is registered in this process, so download-files has nothing to fetch and exits 0.
+      const run = await start(['download-files'], { ...bare, OPENAI_API_KEY: '' });
+      expect(run.stdout + run.stderr).toContain('Invoking the download-files command via cli.runApp() is deprecated');
+      expect(run.stdout).not.toContain('Model: scripted');
+      expect(run.status).toBe(0);
+    }, 60_000);
+  });
 });

@@ -52,9 +52,9 @@ beforeAll(async () => {
     run(['src/cli/endSession.ts', '--room', 'r2'], { ...lk, LIVEKIT_API_SECRET: `${LIVEKIT_SECRET}-wrong` }),
     run(['src/cli/simulate.ts', 'scenarios/04-dial-guard.json', '--mode', 'agent', '--time-scale', '0.05', '--record-dir', simDir, '--json']),
     workerCall(),
+    // Local mode without the OpenAI key (it would try to reach OpenAI), still with the LiveKit secret in its env.
+    run(['src/agent/main.ts', 'local'], { OPENAI_API_KEY: '' }, ''),
   ]);
-  // Local mode without the OpenAI key (it would try to reach OpenAI), still with the LiveKit secret in its env.
-  await run(['src/agent/main.ts', 'local'], { OPENAI_API_KEY: '' }, '');
   captured.push(...records(simDir));
 }, 120_000);
 

@@ -158,7 +158,8 @@ describe('an answered dial goes through the real voice.AMD before it settles', (
   });
 });
 
-describe('agent mode (the simulated line playing greetings into the real session) agrees with model mode', () => {
+// Three independent runs on scaled real clocks: side by side.
+describe.concurrent('agent mode (the simulated line playing greetings into the real session) agrees with model mode', () => {
   const TIME_SCALE = 0.1;
   const scenario = (sip: Record<string, SipEntry>, config: Record<string, unknown> = {}): ScenarioInput => ({
     name: 'amd on the simulated line',

@@ -47,102 +47,106 @@ describe('the framework worker and job process, against the emulator', () => {
     expect(job.job.id).toMatch(/^AJ_/);
   }, 120_000);
 
-  it('the server terminates the job mid-dial: the dial is cancelled explicitly, the room deleted, one shutdown, the record complete', async () => {
-    const { pid, job } = await w.call('terminated', { dial: RINGING });
-    await w.waitFor((l) => l.pid === pid && l.msg === 'dial started', 'the dial to start');
-    w.emulator.agents.terminate(job.job.id);
+  // The calls below share nothing but the worker (each its own room, job process and record): they run side by
+  // side, as a worker's calls do, while the two above check the worker when it is otherwise idle.
+  describe.concurrent('calls side by side', () => {
+    it('the server terminates the job mid-dial: the dial is cancelled explicitly, the room deleted, one shutdown, the record complete', async () => {
+      const { pid, job } = await w.call('terminated', { dial: RINGING });
+      await w.waitFor((l) => l.pid === pid && l.msg === 'dial started', 'the dial to start');
+      w.emulator.agents.terminate(job.job.id);
 
-    const report = await reportOf(w, pid);
-    expect(report).toMatchObject({ reason: 'job_shutdown', withinBudget: true });
-    await exitOf(pid, EXIT_LIMIT_MS);
-    // Explicitly: the SIP participant removed (the ringing call ends 487), not left ringing into an empty room.
-    expect(callsTo(w, 'terminated', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
-    expect(callsTo(w, 'terminated', 'livekit.SIP/CreateSIPParticipant').map((c) => c.status)).toEqual([499]);
-    expect(callsTo(w, 'terminated', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
-    const record = w.record('terminated');
-    expect(types(record)).toEqual(expect.arrayContaining(['dialStart', 'jobShutdown', 'dialCancel', 'dialEnd', 'sessionClose', 'shutdown', 'deleteRoom']));
-    expect(types(record)).not.toContain('goodbye');
-    expect(record.find((r) => r.type === 'dialEnd')).toMatchObject({ outcome: 'cancelled' });
-    expect(record.filter((r) => r.type === 'shutdown')).toEqual([expect.objectContaining({ reason: 'job_shutdown' })]);
-    expect(record.at(-1)).toMatchObject({ type: 'shutdownReport', reason: 'job_shutdown' });
-    expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
-  }, 120_000);
+      const report = await reportOf(w, pid);
+      expect(report).toMatchObject({ reason: 'job_shutdown', withinBudget: true });
+      await exitOf(pid, EXIT_LIMIT_MS);
+      // Explicitly: the SIP participant removed (the ringing call ends 487), not left ringing into an empty room.
+      expect(callsTo(w, 'terminated', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
+      expect(callsTo(w, 'terminated', 'livekit.SIP/CreateSIPParticipant').map((c) => c.status)).toEqual([499]);
+      expect(callsTo(w, 'terminated', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
+      const record = w.record('terminated');
+      expect(types(record)).toEqual(expect.arrayContaining(['dialStart', 'jobShutdown', 'dialCancel', 'dialEnd', 'sessionClose', 'shutdown', 'deleteRoom']));
+      expect(types(record)).not.toContain('goodbye');
+      expect(record.find((r) => r.type === 'dialEnd')).toMatchObject({ outcome: 'cancelled' });
+      expect(record.filter((r) => r.type === 'shutdown')).toEqual([expect.objectContaining({ reason: 'job_shutdown' })]);
+      expect(record.at(-1)).toMatchObject({ type: 'shutdownReport', reason: 'job_shutdown' });
+      expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
+    }, 120_000);
 
-  it('the connection is lost mid-dial (DisconnectReason.SIGNAL_CLOSE): not a deletion; the dial cancelled, closeAction still runs', async () => {
-    const { pid } = await w.call('network-lost', { dial: RINGING, disconnect: { afterMs: 500, reason: 'SIGNAL_CLOSE' } });
-    const report = await reportOf(w, pid);
-    expect(report.reason).toBe('disconnected');
-    await exitOf(pid, EXIT_LIMIT_MS);
-    expect(callsTo(w, 'network-lost', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
-    expect(callsTo(w, 'network-lost', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
-    const record = w.record('network-lost');
-    expect(record.find((r) => r.type === 'disconnect')).toMatchObject({ reason: 'SIGNAL_CLOSE' });
-    expect(record.find((r) => r.type === 'dialEnd')).toMatchObject({ outcome: 'cancelled' });
-    expect(types(record)).not.toContain('roomDeleted');
-  }, 120_000);
+    it('the connection is lost mid-dial (DisconnectReason.SIGNAL_CLOSE): not a deletion; the dial cancelled, closeAction still runs', async () => {
+      const { pid } = await w.call('network-lost', { dial: RINGING, disconnect: { afterMs: 500, reason: 'SIGNAL_CLOSE' } });
+      const report = await reportOf(w, pid);
+      expect(report.reason).toBe('disconnected');
+      await exitOf(pid, EXIT_LIMIT_MS);
+      expect(callsTo(w, 'network-lost', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
+      expect(callsTo(w, 'network-lost', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
+      const record = w.record('network-lost');
+      expect(record.find((r) => r.type === 'disconnect')).toMatchObject({ reason: 'SIGNAL_CLOSE' });
+      expect(record.find((r) => r.type === 'dialEnd')).toMatchObject({ outcome: 'cancelled' });
+      expect(types(record)).not.toContain('roomDeleted');
+    }, 120_000);
 
-  it('the room is deleted mid-dial (DisconnectReason.ROOM_DELETED): nothing left to cancel or delete', async () => {
-    const { pid } = await w.call('deleted', { dial: RINGING, disconnect: { afterMs: 500, reason: 'ROOM_DELETED' } });
-    expect((await reportOf(w, pid)).reason).toBe('room_deleted');
-    await exitOf(pid, EXIT_LIMIT_MS);
-    expect(callsTo(w, 'deleted', 'livekit.RoomService/RemoveParticipant')).toHaveLength(0);
-    expect(callsTo(w, 'deleted', 'livekit.RoomService/DeleteRoom')).toHaveLength(0);
-    expect(types(w.record('deleted'))).toContain('roomDeleted');
-  }, 120_000);
+    it('the room is deleted mid-dial (DisconnectReason.ROOM_DELETED): nothing left to cancel or delete', async () => {
+      const { pid } = await w.call('deleted', { dial: RINGING, disconnect: { afterMs: 500, reason: 'ROOM_DELETED' } });
+      expect((await reportOf(w, pid)).reason).toBe('room_deleted');
+      await exitOf(pid, EXIT_LIMIT_MS);
+      expect(callsTo(w, 'deleted', 'livekit.RoomService/RemoveParticipant')).toHaveLength(0);
+      expect(callsTo(w, 'deleted', 'livekit.RoomService/DeleteRoom')).toHaveLength(0);
+      expect(types(w.record('deleted'))).toContain('roomDeleted');
+    }, 120_000);
 
-  it('a stuck shutdown callback and 20 stuck tasks: the job still exits, named in the report, and the framework never has to kill it', async () => {
-    const { pid } = await w.call('stuck', { endAfterMs: 200, callbacks: ['hangs', 'throws', 'ok'], tasks: { count: 20, honourAbort: false } });
-    const report = await reportOf(w, pid);
-    expect(report.withinBudget).toBe(true);
-    expect(report.durationMs).toBeLessThanOrEqual(report.budgetMs);
-    // Every callback was attempted, each with its outcome; the leak report names what is still alive.
-    expect(report.callbacks.map((c) => [c.name, c.outcome])).toEqual([
-      ['bridge.drain', 'ok'],
-      ['hangs-callback-0', 'timeout'],
-      ['throws-callback-1', 'error'],
-      ['ok-callback-2', 'ok'],
-    ]);
-    expect(report.leaked.map((t) => t.name).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `background-${i}`).sort());
-    expect(logOf(w, pid)).toContain('shutdown: 20 task(s) still alive at the deadline');
-    await exitOf(pid, EXIT_LIMIT_MS);
-    expect(logOf(w, pid)).toContain('Job process shutdown');
-    expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
-  }, 120_000);
+    it('a stuck shutdown callback and 20 stuck tasks: the job still exits, named in the report, and the framework never has to kill it', async () => {
+      const { pid } = await w.call('stuck', { endAfterMs: 200, callbacks: ['hangs', 'throws', 'ok'], tasks: { count: 20, honourAbort: false } });
+      const report = await reportOf(w, pid);
+      expect(report.withinBudget).toBe(true);
+      expect(report.durationMs).toBeLessThanOrEqual(report.budgetMs);
+      // Every callback was attempted, each with its outcome; the leak report names what is still alive.
+      expect(report.callbacks.map((c) => [c.name, c.outcome])).toEqual([
+        ['bridge.drain', 'ok'],
+        ['hangs-callback-0', 'timeout'],
+        ['throws-callback-1', 'error'],
+        ['ok-callback-2', 'ok'],
+      ]);
+      expect(report.leaked.map((t) => t.name).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `background-${i}`).sort());
+      expect(logOf(w, pid)).toContain('shutdown: 20 task(s) still alive at the deadline');
+      await exitOf(pid, EXIT_LIMIT_MS);
+      expect(logOf(w, pid)).toContain('Job process shutdown');
+      expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
+    }, 120_000);
 
-  it('the entry throws after the call started: the framework closes the job and the call ends through the same close', async () => {
-    const { pid } = await w.call('crashed', { dial: RINGING, throws: 'after' });
-    const report = await reportOf(w, pid);
-    expect(report.reason).toBe('job_shutdown');
-    await exitOf(pid, EXIT_LIMIT_MS);
-    expect(callsTo(w, 'crashed', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
-    expect(callsTo(w, 'crashed', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
-  }, 120_000);
+    it('the entry throws after the call started: the framework closes the job and the call ends through the same close', async () => {
+      const { pid } = await w.call('crashed', { dial: RINGING, throws: 'after' });
+      const report = await reportOf(w, pid);
+      expect(report.reason).toBe('job_shutdown');
+      await exitOf(pid, EXIT_LIMIT_MS);
+      expect(callsTo(w, 'crashed', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
+      expect(callsTo(w, 'crashed', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
+    }, 120_000);
 
-  it('the entry throws before the call started: the job process still exits cleanly', async () => {
-    const { pid } = await w.call('crashed-early', { throws: 'before' });
-    await exitOf(pid, EXIT_LIMIT_MS);
-    expect(logOf(w, pid)).toContain('Job process shutdown');
-    expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
-  }, 120_000);
+    it('the entry throws before the call started: the job process still exits cleanly', async () => {
+      const { pid } = await w.call('crashed-early', { throws: 'before' });
+      await exitOf(pid, EXIT_LIMIT_MS);
+      expect(logOf(w, pid)).toContain('Job process shutdown');
+      expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
+    }, 120_000);
 
-  it('SIGKILL mid-call: the session record still parses line by line up to the last event', async () => {
-    const { pid } = await w.call('killed', { dial: RINGING });
-    await w.waitFor((l) => l.pid === pid && l.msg === 'dial started', 'the dial to start');
-    process.kill(pid, 'SIGKILL');
-    await exitOf(pid, EXIT_LIMIT_MS);
-    const record = w.record('killed');
-    expect(record[0]).toMatchObject({ type: 'session', room: 'killed' });
-    expect(types(record)).toContain('dialStart');
-    expect(types(record)).not.toContain('shutdownReport');
-  }, 120_000);
+    it('SIGKILL mid-call: the session record still parses line by line up to the last event', async () => {
+      const { pid } = await w.call('killed', { dial: RINGING });
+      await w.waitFor((l) => l.pid === pid && l.msg === 'dial started', 'the dial to start');
+      process.kill(pid, 'SIGKILL');
+      await exitOf(pid, EXIT_LIMIT_MS);
+      const record = w.record('killed');
+      expect(record[0]).toMatchObject({ type: 'session', room: 'killed' });
+      expect(types(record)).toContain('dialStart');
+      expect(types(record)).not.toContain('shutdownReport');
+    }, 120_000);
 
-  it('dispatch metadata cannot move the record or widen the dial policy: refused, named, recorded; the tuning applies', async () => {
-    const metadata = JSON.stringify({ record: { dir: '/tmp/elsewhere' }, dial: { allow: ['*'] }, checkIn: { maxPrompts: 1 } });
-    const { pid } = await w.call('narrowed', { endAfterMs: 200 }, metadata);
-    expect((await reportOf(w, pid)).reason).toBe('end_requested');
-    const rejected = w.record('narrowed').filter((r) => r.type === 'overrideRejected').map((r) => r.key);
-    expect(rejected).toEqual(['record.dir', 'dial.allow']);
-    const refusals = w.lines.filter((l) => l.pid === pid && l.msg === 'dispatch metadata key refused').map((l) => l.key);
-    expect(refusals).toEqual(['record.dir', 'dial.allow']);
-  }, 120_000);
+    it('dispatch metadata cannot move the record or widen the dial policy: refused, named, recorded; the tuning applies', async () => {
+      const metadata = JSON.stringify({ record: { dir: '/tmp/elsewhere' }, dial: { allow: ['*'] }, checkIn: { maxPrompts: 1 } });
+      const { pid } = await w.call('narrowed', { endAfterMs: 200 }, metadata);
+      expect((await reportOf(w, pid)).reason).toBe('end_requested');
+      const rejected = w.record('narrowed').filter((r) => r.type === 'overrideRejected').map((r) => r.key);
+      expect(rejected).toEqual(['record.dir', 'dial.allow']);
+      const refusals = w.lines.filter((l) => l.pid === pid && l.msg === 'dispatch metadata key refused').map((l) => l.key);
+      expect(refusals).toEqual(['record.dir', 'dial.allow']);
+    }, 120_000);
+  });
 });
