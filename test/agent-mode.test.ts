@@ -42,7 +42,7 @@ const runs = new Map<string, { model: RunResult; agent: AgentRunResult }>();
 beforeAll(async () => {
   // The scenarios run side by side: agent mode spends nearly all its time waiting on (scaled) timers.
   const scenarios = FILES.map((file) => loadScenario(join(DIR, file)));
-  const measured = timeScaleFor(TIME_SCALE);
+  const measured = await timeScaleFor(TIME_SCALE);
   scale = measured.scale;
   process.stderr.write(`agent mode at time scale ${scale.toFixed(2)} (this process gets ${measured.cpuShare.toFixed(2)} of a core)\n`);
   const agent = await runAgentSideBySide(scenarios, agentConfig, () => ({ timeScale: scale, slack: TOLERANCE }));

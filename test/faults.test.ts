@@ -129,7 +129,8 @@ const records = mkdtempSync(join(tmpdir(), 'fault-records-'));
 
 beforeAll(async () => {
   const scenarios = FAULTS.map((c) => (typeof c.scenario === 'string' ? loadScenario(c.scenario) : parseScenario(c.scenario)));
-  const { scale } = timeScaleFor(TIME_SCALE);
+  const { scale, cpuShare } = await timeScaleFor(TIME_SCALE);
+  process.stderr.write(`fault matrix at time scale ${scale.toFixed(2)} (this process gets ${cpuShare.toFixed(2)} of a core)\n`);
   const runs = await runAgentSideBySide(scenarios, agentConfig, (scenario) => {
     const c = FAULTS[scenarios.indexOf(scenario)]!;
     return { timeScale: scale, slack: 1, recordDir: records, ...(c.faults ? { faults: c.faults } : {}) };
