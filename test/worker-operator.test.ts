@@ -6,47 +6,50 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT_LIMIT_MS, exitOf, reportOf, startWorker, types } from './support/worker/run.js';
 
-describe("the operator's record.dir is unwritable", () => {
-  it('a warning: the call goes on and ends normally', async () => {
-    // Under a file: fails even as root. One idle process is enough for one call (the drain test below keeps production's three).
-    const w = await startWorker({ env: { AGENT_RECORD_DIR: '/etc/passwd/records', HARNESS_IDLE_PROCESSES: '1' } });
-    try {
-      const { pid } = await w.call('no-record', { endAfterMs: 200 });
-      expect((await reportOf(w, pid)).reason).toBe('end_requested');
-      await exitOf(pid, EXIT_LIMIT_MS);
-      expect(w.lines.some((l) => l.pid === pid && l.msg === 'session record write failed')).toBe(true);
-    } finally {
-      await w.stop();
-    }
-  }, 120_000);
-});
+// Each with a worker of its own: side by side.
+describe.concurrent('the operator', () => {
+  describe("the operator's record.dir is unwritable", () => {
+    it('a warning: the call goes on and ends normally', async () => {
+      // Under a file: fails even as root. One idle process is enough for one call (the drain test below keeps production's three).
+      const w = await startWorker({ env: { AGENT_RECORD_DIR: '/etc/passwd/records', HARNESS_IDLE_PROCESSES: '1' } });
+      try {
+        const { pid } = await w.call('no-record', { endAfterMs: 200 });
+        expect((await reportOf(w, pid)).reason).toBe('end_requested');
+        await exitOf(pid, EXIT_LIMIT_MS);
+        expect(w.lines.some((l) => l.pid === pid && l.msg === 'session record write failed')).toBe(true);
+      } finally {
+        await w.stop();
+      }
+    }, 120_000);
+  });
 
-describe('worker SIGTERM (a deploy or scale-down): the framework drains', () => {
-  it('the running call goes on to its natural end (SIGTERM reaching its job process too), then the worker exits', async () => {
-    const w = await startWorker();
-    try {
-      // The call ends (a backend ends it) 3 s after the deploy's SIGTERM, whatever the machine's speed.
-      const { pid } = await w.call('draining', { endAfterSigtermMs: 3000 });
-      // The framework's drain (1.9.0) throws "runner not started" and closes every running job instead of waiting
-      // when its pool holds a process that is still waiting to start (the pool replaces the one this job took).
-      // Production hits that window right after a job is assigned; here, SIGTERM comes once the pool is warm again:
-      // the two idle processes of production mode, plus the one this job runs in.
-      await expect.poll(() => w.lines.filter((l) => l.harness === 'prewarmed').length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
-      await new Promise((r) => setTimeout(r, 500));
-      // A process-group SIGTERM: the worker and the job process both get it.
-      w.child.kill('SIGTERM');
-      process.kill(pid, 'SIGTERM');
-      await w.waitFor((l) => l.msg === 'draining worker', 'the worker to drain');
-      const report = await reportOf(w, pid);
-      expect(report.reason).toBe('end_requested'); // the call ended as it would have, not by the signal
-      const record = w.record('draining');
-      expect(types(record)).toContain('sigterm');
-      expect(types(record).indexOf('sigterm')).toBeLessThan(types(record).indexOf('goodbye'));
-      const { code } = await w.exited;
-      expect(code).toBe(143); // the framework CLI's exit after a drained SIGTERM
-      expect(w.lines.some((l) => l.msg === 'worker closed due to SIGTERM.')).toBe(true);
-    } finally {
-      await w.stop();
-    }
-  }, 120_000);
+  describe('worker SIGTERM (a deploy or scale-down): the framework drains', () => {
+    it('the running call goes on to its natural end (SIGTERM reaching its job process too), then the worker exits', async () => {
+      const w = await startWorker();
+      try {
+        // The call ends (a backend ends it) 3 s after the deploy's SIGTERM, whatever the machine's speed.
+        const { pid } = await w.call('draining', { endAfterSigtermMs: 3000 });
+        // The framework's drain (1.9.0) throws "runner not started" and closes every running job instead of waiting
+        // when its pool holds a process that is still waiting to start (the pool replaces the one this job took).
+        // Production hits that window right after a job is assigned; here, SIGTERM comes once the pool is warm again:
+        // the two idle processes of production mode, plus the one this job runs in.
+        await expect.poll(() => w.lines.filter((l) => l.harness === 'prewarmed').length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+        await new Promise((r) => setTimeout(r, 500));
+        // A process-group SIGTERM: the worker and the job process both get it.
+        w.child.kill('SIGTERM');
+        process.kill(pid, 'SIGTERM');
+        await w.waitFor((l) => l.msg === 'draining worker', 'the worker to drain');
+        const report = await reportOf(w, pid);
+        expect(report.reason).toBe('end_requested'); // the call ended as it would have, not by the signal
+        const record = w.record('draining');
+        expect(types(record)).toContain('sigterm');
+        expect(types(record).indexOf('sigterm')).toBeLessThan(types(record).indexOf('goodbye'));
+        const { code } = await w.exited;
+        expect(code).toBe(143); // the framework CLI's exit after a drained SIGTERM
+        expect(w.lines.some((l) => l.msg === 'worker closed due to SIGTERM.')).toBe(true);
+      } finally {
+        await w.stop();
+      }
+    }, 120_000);
+  });
 });

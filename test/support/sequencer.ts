@@ -7,24 +7,29 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The files that hold a worker longest (seconds on an idle 2-core machine), in the order they start. The agent-mode
- * files (scaled real clocks) choose their time scale from the share of a core they measure as they start
- * (schedulingProbe.ts): next to a file that keeps one core busy in its own process (the property test, the graph)
- * they get the other core and run fast; next to files that fork child processes (real workers, commands) they would
- * measure a fraction of a core and slow themselves down up to real time. So they go first, beside the CPU-bound
- * files, and the files with child processes follow.
+ * The files that hold a worker for seconds (measured on an idle 2-core machine, three vitest workers), in the order
+ * they start. The agent-mode files (scaled real clocks) choose their time scale from the share of a core they
+ * measure in their first second or two (schedulingProbe.ts): beside the property test or the graph (a core and more
+ * each, with their garbage collector) or files that fork child processes (real workers, commands) they would measure
+ * a fraction of a core and slow themselves down towards real time. So they start first, beside a light file, and
+ * the CPU-heavy files follow once they have measured; the files that mostly wait on real timers fill in after.
  */
 export const LONG_FILES = [
   'agent-mode.test.ts', // ~22 s, mostly waiting on scaled real timers
-  'property.test.ts', // ~25 s of CPU in this process
   'faults.test.ts', // ~10 s: agent mode on real timers
+  'voicemail.test.ts', // ~8 s: AMD on real timers
+  'property.test.ts', // ~25 s of CPU in this process
   'graph.test.ts', // ~10 s of CPU in this process
   'worker.test.ts', // ~25 s: a real worker and its job processes
-  'worker-operator.test.ts', // ~22 s: two real workers
+  'worker-operator.test.ts', // ~20 s: two real workers
   'secrets.test.ts', // ~16 s: the real entry through a real worker and the commands
   'agent-edges.test.ts', // ~15 s: commands as child processes
-  'scenarios.test.ts', // ~9 s: commands as child processes
-  'voicemail.test.ts', // ~9 s: AMD on real timers
+  'scenarios.test.ts', // ~10 s: commands as child processes
+  'room-wiring.test.ts', // ~8 s: real sessions on real timers
+  'tools-api.test.ts', // ~8 s: real sessions on real timers
+  'bridge.test.ts', // ~8 s: real sessions on real timers
+  'local-tty.test.ts', // ~8 s: local mode in a pseudo-terminal
+  'silero-vad.test.ts', // ~7 s: real speech in real time
 ];
 
 const rank = (spec: TestSpecification) => {
