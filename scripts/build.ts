@@ -53,5 +53,6 @@ export function builtPath(outdir: string, source: string): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const outdir = join(ROOT, 'dist');
   const { files } = await build(outdir);
-  process.stderr.write(`built ${files} files into ${relative(process.cwd(), outdir) || '.'}\n`);
+  // --quiet: before another script (prestart, presimulate, ...), whose own output is what the user asked for.
+  if (!process.argv.includes('--quiet')) process.stderr.write(`built ${files} files into ${relative(process.cwd(), outdir) || '.'}\n`);
 }

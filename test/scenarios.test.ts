@@ -9,6 +9,7 @@ import { checkInvariants } from '../src/timeline/invariants.js';
 import { runModel } from '../src/simulator/runModel.js';
 import { loadScenario, parseScenario, type ScenarioInput } from '../src/simulator/scenario.js';
 import type { TimelineEvent } from '../src/timeline/timeline.js';
+import { simulate } from '../src/cli/simulateCommand.js';
 import { runCommand } from './support/cli.js';
 
 const DIR = join(import.meta.dirname, '..', 'scenarios');
@@ -180,13 +181,20 @@ describe('the invariants name the rule that broke', () => {
   });
 });
 
-// Each test runs the command as a child process; they run side by side.
+// The command's entry as a child process (its exit code and output, as `npm run simulate` runs it) for a model run
+// and an agent run; its arguments, exit codes and --html through the same command in this process. Side by side.
 describe.concurrent('npm run simulate', () => {
   const cli = join(import.meta.dirname, '..', 'src', 'cli', 'simulate.ts');
-  const simulate = async (...args: string[]) => runCommand([cli, ...args]);
+  const simulateProcess = async (...args: string[]) => runCommand([cli, ...args]);
+  const simulateHere = async (...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = await simulate(args, { out: (t) => out.push(t), err: (t) => err.push(t) });
+    return { status, stdout: out.join('\n'), stderr: err.join('\n') };
+  };
 
   it('prints JSON lines ending in a summary and exits 0 for a passing scenario', async () => {
-    const { status, stdout: out } = await simulate(join(DIR, '04-dial-guard.json'), '--json');
+    const { status, stdout: out } = await simulateProcess(join(DIR, '04-dial-guard.json'), '--json');
     expect(status).toBe(0);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string });
     expect(lines.at(-1)).toMatchObject({ type: 'summary', dials: 1, violations: [] });
@@ -197,10 +205,10 @@ describe.concurrent('npm run simulate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim-'));
     writeFileSync(join(dir, 'fail.json'), JSON.stringify({ name: 'f', until: 30, expect: { never: [{ type: 'checkIn' }] } }));
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ name: 'b', steps: [{ at: 'soon', say: 'x' }] }));
-    const fail = await simulate(join(dir, 'fail.json'));
+    const fail = await simulateHere(join(dir, 'fail.json'));
     expect(fail.status).toBe(1);
     expect(fail.stderr).toContain('EXPECT FAILED expect.never.0');
-    const bad = await simulate(join(dir, 'bad.json'));
+    const bad = await simulateHere(join(dir, 'bad.json'));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/steps\.0\.at: .*\(got "soon"\)/);
   });
@@ -208,7 +216,7 @@ describe.concurrent('npm run simulate', () => {
   it('--html draws every scenario of the run into one page, a section each, and still prints the timelines', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sim-')), 'nested', 'calls.html');
     const files = ['01-unresponsive-user.json', '04-dial-guard.json'].map((f) => join(DIR, f));
-    const { status, stdout: printed } = await simulate(...files, '--html', out);
+    const { status, stdout: printed } = await simulateHere(...files, '--html', out);
     expect(status).toBe(0);
     expect(printed).toContain('scenario: ');
     const html = readFileSync(out, 'utf8');
@@ -220,7 +228,7 @@ describe.concurrent('npm run simulate', () => {
 
   it('--mode agent runs the real AgentSession and prints the same JSON timeline format (and draws it)', async () => {
     const page = join(mkdtempSync(join(tmpdir(), 'sim-')), 'agent.html');
-    const { status, stdout: out } = await simulate(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '0.1', '--json', '--html', page);
+    const { status, stdout: out } = await simulateProcess(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '0.1', '--json', '--html', page);
     expect(status).toBe(0);
     expect(readFileSync(page, 'utf8')).toMatch(/agent mode .*close: caller_left[\s\S]*class="span dial o-cancelled"[\s\S]*data-kind="shutdown"/);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string });
@@ -229,10 +237,10 @@ describe.concurrent('npm run simulate', () => {
   });
 
   it('rejects an unknown --mode or a --time-scale outside (0, 1] with exit 2', async () => {
-    const mode = await simulate(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'live');
+    const mode = await simulateHere(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'live');
     expect(mode.status).toBe(2);
     expect(mode.stderr).toContain('--mode must be "model" or "agent", got "live"');
-    const scale = await simulate(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '3');
+    const scale = await simulateHere(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '3');
     expect(scale.status).toBe(2);
     expect(scale.stderr).toContain('--time-scale must be a number in (0, 1], got "3"');
   });

@@ -17,7 +17,9 @@ const SIP = { [RINGING]: { outcome: 'answered' as const, ringSeconds: 40 } };
 describe('the framework worker and job process, against the emulator', () => {
   let w: WorkerRun;
   beforeAll(async () => {
-    w = await startWorker({ sip: SIP });
+    // One warm process at a time (production keeps three; worker-operator's drain test runs with those): each call
+    // takes a fresh job process either way, and three left warm at the end are three framework loads for nothing.
+    w = await startWorker({ sip: SIP, env: { HARNESS_IDLE_PROCESSES: '1' } });
     await w.emulator.agents.worker(60_000);
   }, 90_000);
   afterAll(() => w?.stop(), 30_000);
