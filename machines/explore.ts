@@ -123,6 +123,8 @@ export function explore(settings: CallSettings): Exploration {
     for (const event of eventsFor(from)) {
       const [to, commands] = step(from, event as CallEvent);
       transitions.push({ from, event, to, commands });
+      // An event the state ignores gives back the very snapshot it came from: nothing new to serialize or visit.
+      if (to === from) continue;
       const key = serializeCallSnapshot(to);
       if (!states.has(key)) states.set(key, to), queue.push(to);
     }

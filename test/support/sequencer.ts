@@ -12,23 +12,23 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * measure in their first second or two (schedulingProbe.ts): beside the property test or the graph (a core and more
  * each, with their garbage collector) or files that fork child processes (real workers, commands) they would measure
  * a fraction of a core and slow themselves down towards real time. So they start first, beside a light file. After
- * them, two CPU-heavy files for every file that mostly waits on real timers: three workers on two cores, the
- * waiting one's core goes to the other two.
+ * them the longest (the worker's calls), then about two CPU-heavy files for every file that mostly waits on real
+ * timers: three workers on two cores, the waiting one's core goes to the other two.
  */
 export const LONG_FILES = [
   'agent-mode.test.ts', // ~22 s, mostly waiting on scaled real timers
   'faults.test.ts', // ~10 s: agent mode on real timers
   'voicemail.test.ts', // ~8 s: AMD on real timers
-  'property.test.ts', // ~25 s of CPU in this process
-  'graph.test.ts', // ~10 s of CPU in this process
-  'room-wiring.test.ts', // ~8 s: real sessions on real timers
-  'worker.test.ts', // ~25 s: a real worker and its job processes
+  'worker.test.ts', // ~30 s: a real worker and its job processes
+  'property.test.ts', // ~20 s of CPU in this process
+  'graph.test.ts', // ~8 s of CPU in this process
   'worker-operator.test.ts', // ~20 s: two real workers
-  'tools-api.test.ts', // ~8 s: real sessions on real timers
+  'room-wiring.test.ts', // ~8 s: real sessions on real timers
   'secrets.test.ts', // ~16 s: the real entry through a real worker and the commands
   'agent-edges.test.ts', // ~15 s: commands as child processes
+  'tools-api.test.ts', // ~8 s: real sessions on real timers
+  'scenarios.test.ts', // ~5 s: commands as child processes
   'bridge.test.ts', // ~8 s: real sessions on real timers
-  'scenarios.test.ts', // ~10 s: commands as child processes
   'local-tty.test.ts', // ~8 s: local mode in a pseudo-terminal
   'silero-vad.test.ts', // ~7 s: real speech in real time
 ];
