@@ -1,7 +1,7 @@
 /**
  * The capacity section of `npm run bench`: what one worker holds, and what this agent costs on top of the bare
  * framework. Every call runs in its own process (the layout the framework uses: one job process per call, each
- * loading Silero in its prewarm), hosted by `bench/capacityHost.ts` under `node --import tsx` like the Dockerfile's
+ * loading Silero in its prewarm), hosted by `bench/capacityHost.ts` under `node --import tsx` (the Dockerfile now runs the build)
  * job processes, with real speech through the real Silero VAD and scripted STT / LLM / TTS (`bench/capacityCall.ts`).
  *
  * 1. Overhead: K calls of ours, K of the bare framework with the idle-user example's pattern, K processes running only
