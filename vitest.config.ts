@@ -10,7 +10,7 @@ export default defineConfig({
     testTimeout: 120_000,
     // vitest's default on a 2-core machine is one worker, so a file that waits on real (scaled) timers or a child
     // process holds the whole suite. Files overlap here; timing checks allow the scheduling delay they measure.
-    maxWorkers: 3,
+    maxWorkers: 4,
     // One module graph per worker: importing @livekit/agents and the machine once per worker instead of once per file.
     isolate: false,
     // Whatever vitest cached (nothing, in a fresh clone): the files that hold a worker longest start first.

@@ -7,28 +7,29 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The files that hold a worker for seconds (measured on an idle 2-core machine, three vitest workers), in the order
+ * The files that hold a worker for seconds (measured on an idle 2-core machine, four vitest workers), in the order
  * they start. The agent-mode files (scaled real clocks) choose their time scale from the share of a core they
  * measure in their first second or two (schedulingProbe.ts): beside the property test or the graph (a core and more
  * each, with their garbage collector) or files that fork child processes (real workers, commands) they would measure
- * a fraction of a core and slow themselves down towards real time. So they start first, beside a light file. After
- * them the longest (the worker's calls), then about two CPU-heavy files for every file that mostly waits on real
- * timers: three workers on two cores, the waiting one's core goes to the other two.
+ * a fraction of a core and slow themselves down towards real time. So they start first, beside light files. After
+ * them the longest (the worker's calls), then CPU-heavy files and files that mostly wait on real timers in turn:
+ * four workers on two cores, the waiting ones' share of the cores goes to the others.
  */
 export const LONG_FILES = [
   'agent-mode.test.ts', // ~22 s, mostly waiting on scaled real timers
   'faults.test.ts', // ~10 s: agent mode on real timers
   'voicemail.test.ts', // ~8 s: AMD on real timers
+  'room-wiring.test.ts', // ~8 s: real sessions on real timers
   'worker.test.ts', // ~30 s: a real worker and its job processes
-  'property.test.ts', // ~20 s of CPU in this process
+  'property.test.ts', // ~10 s of CPU in this process: half the random calls
+  'property-shard-2.test.ts', // ~13 s: the other half, and the SIGTERM property
   'graph.test.ts', // ~8 s of CPU in this process
   'worker-operator.test.ts', // ~20 s: two real workers
-  'room-wiring.test.ts', // ~8 s: real sessions on real timers
+  'tools-api.test.ts', // ~8 s: real sessions on real timers
   'secrets.test.ts', // ~16 s: the real entry through a real worker and the commands
   'agent-edges.test.ts', // ~15 s: commands as child processes
-  'tools-api.test.ts', // ~8 s: real sessions on real timers
-  'scenarios.test.ts', // ~5 s: commands as child processes
   'bridge.test.ts', // ~8 s: real sessions on real timers
+  'scenarios.test.ts', // ~5 s: commands as child processes
   'local-tty.test.ts', // ~8 s: local mode in a pseudo-terminal
   'silero-vad.test.ts', // ~7 s: real speech in real time
 ];
