@@ -12,7 +12,7 @@
  * `npm run build` writes `dist/` (what the Dockerfile runs); the tests build the same sources, plus the harnesses
  * their worker forks, into a directory of their own (test/support/globalSetup.ts).
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build as esbuild } from 'esbuild';
@@ -30,11 +30,13 @@ function typescriptFiles(path: string): string[] {
 export async function build(outdir: string, sources: readonly string[] = PRODUCTION_SOURCES): Promise<{ files: number }> {
   const entryPoints = sources.flatMap((s) => typescriptFiles(join(ROOT, s)));
   if (entryPoints.length === 0) throw new Error(`build: no TypeScript files under sources ${JSON.stringify(sources)}`);
-  // A source deleted since the last build must not live on as a stale module.
-  rmSync(outdir, { recursive: true, force: true });
+  // Built aside, then swapped in: a worker running from `outdir` (npm run dev) while another command rebuilds it
+  // (npm run simulate) never finds it half written; and a source deleted since the last build leaves no stale module.
+  const staging = `${outdir}.building-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
   await esbuild({
     entryPoints,
-    outdir,
+    outdir: staging,
     outbase: ROOT,
     format: 'esm',
     platform: 'node',
@@ -42,6 +44,8 @@ export async function build(outdir: string, sources: readonly string[] = PRODUCT
     sourcemap: true,
     logLevel: 'warning',
   });
+  rmSync(outdir, { recursive: true, force: true });
+  renameSync(staging, outdir);
   return { files: entryPoints.length };
 }
 
@@ -50,7 +54,8 @@ export function builtPath(outdir: string, source: string): string {
   return join(outdir, relative(ROOT, resolve(ROOT, source)).replace(/\.ts$/, '.js'));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run as a script (import.meta.url is the real path; argv[1] may go through a symlink).
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const outdir = join(ROOT, 'dist');
   const { files } = await build(outdir);
   // --quiet: before another script (prestart, presimulate, ...), whose own output is what the user asked for.

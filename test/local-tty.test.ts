@@ -53,7 +53,7 @@ class Terminal {
     return this.exit;
   }
 
-  /** Ends the process group the pty started (npm, its shell, tsx and node), if it is still running. */
+  /** Ends the process group the pty started (npm, its shell, the prelocal build and node), if it is still running. */
   stop(): void {
     if (this.exit !== null) return;
     try {

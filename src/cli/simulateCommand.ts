@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { inspect, parseArgs } from 'node:util';
 import { initializeLogger } from '@livekit/agents';
 import { ConfigError } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -84,7 +84,7 @@ export async function simulate(argv: string[], io: CommandIo): Promise<number> {
   try {
     return await run(argv, io);
   } catch (e) {
-    io.err(e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError') ? e.message : String((e as Error)?.stack ?? e));
+    io.err(e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError') ? e.message : inspect(e));
     return 2;
   }
 }
