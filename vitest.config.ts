@@ -9,7 +9,8 @@ export default defineConfig({
     // The exhaustive graph and the 10,000-call property test take seconds, not minutes; this is a hang guard only.
     testTimeout: 120_000,
     // vitest's default on a 2-core machine is one worker, so a file that waits on real (scaled) timers or a child
-    // process holds the whole suite. Files overlap here; timing checks allow the scheduling delay they measure.
+    // process holds the whole suite. Four files overlap here on two cores: many of them mostly wait (measured: 3 ran
+    // the suite in 91-96 s, 4 in 86-91 s); timing checks allow the scheduling delay they measure.
     maxWorkers: 4,
     // One module graph per worker: importing @livekit/agents and the machine once per worker instead of once per file.
     isolate: false,
