@@ -28,13 +28,16 @@ describe.concurrent('the operator', () => {
       const w = await startWorker();
       try {
         // The call ends (a backend ends it) 3 s after the deploy's SIGTERM, whatever the machine's speed.
-        const { pid } = await w.call('draining', { endAfterSigtermMs: 3000 });
+        // Through dispatch metadata, presence that cannot end the call by silence while the pool warms: on a busy
+        // machine that takes up to a minute, and a call with the default 15 s away timeout ended itself first (ESRCH).
+        const { pid } = await w.call('draining', { endAfterSigtermMs: 3000 }, JSON.stringify({ presence: { userAwayTimeout: 600 } }));
         // The framework's drain (1.9.0) throws "runner not started" and closes every running job instead of waiting
         // when its pool holds a process that is still waiting to start (the pool replaces the one this job took).
         // Production hits that window right after a job is assigned; here, SIGTERM comes once the pool is warm again:
         // the two idle processes of production mode, plus the one this job runs in.
         await expect.poll(() => w.lines.filter((l) => l.harness === 'prewarmed').length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
         await new Promise((r) => setTimeout(r, 500));
+        expect(w.lines.some((l) => l.pid === pid && l.harness === 'report')).toBe(false); // the call is still running
         // A process-group SIGTERM: the worker and the job process both get it.
         w.child.kill('SIGTERM');
         process.kill(pid, 'SIGTERM');
