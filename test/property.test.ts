@@ -1,6 +1,6 @@
 /**
  * Property: random calls keep every invariant (test/support/randomCalls.ts), shard 1 of 2: half the calls, from
- * SEED; test/property-shard-2.test.ts runs the other half, from SEED + 1, and the SIGTERM property.
+ * SEED; test/property-shard-2.test.ts runs the other half, from SEED + 1.
  */
 import { describe, expect, it } from 'vitest';
 import { runModel } from '../src/simulator/runModel.js';

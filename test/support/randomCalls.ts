@@ -1,5 +1,6 @@
 /**
- * The random-call property, shared by its two shards (test/property.test.ts and test/property-shard-2.test.ts): random
+ * The random-call properties, shared by the invariant property's two shards (test/property.test.ts and
+ * test/property-shard-2.test.ts) and the SIGTERM property (test/property-sigterm.test.ts): random
  * calls (random config, random steps at random times, random SIP outcomes) through the simulator, whose timeline must
  * never break an invariant (src/timeline/invariants.ts). Two files of half the calls each, so the two halves run on
  * two cores at once instead of one after the other. Seeded: FC_SEED (and FC_RUNS) replay a failure.

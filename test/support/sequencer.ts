@@ -22,7 +22,8 @@ export const LONG_FILES = [
   'room-wiring.test.ts', // ~8 s: real sessions on real timers
   'worker.test.ts', // ~30 s: a real worker and its job processes
   'property.test.ts', // ~10 s of CPU in this process: half the random calls
-  'property-shard-2.test.ts', // ~13 s: the other half, and the SIGTERM property
+  'property-shard-2.test.ts', // ~10 s: the other half
+  'property-sigterm.test.ts', // ~6 s: SIGTERM changes nothing, on random calls
   'graph.test.ts', // ~8 s of CPU in this process
   'worker-operator.test.ts', // ~20 s: two real workers
   'tools-api.test.ts', // ~8 s: real sessions on real timers
