@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT_LIMIT_MS, exitOf, reportOf, startWorker, types } from './support/worker/run.js';
 
-// Each with a worker of its own: side by side.
+// Each with a worker of its own: side by side (so each test uses its own `expect`, as vitest requires of concurrent tests).
 describe.concurrent('the operator', () => {
   describe("the operator's record.dir is unwritable", () => {
-    it('a warning: the call goes on and ends normally', async () => {
+    it('a warning: the call goes on and ends normally', async ({ expect }) => {
       // Under a file: fails even as root. One idle process is enough for one call (the drain test below keeps production's three).
       const w = await startWorker({ env: { AGENT_RECORD_DIR: '/etc/passwd/records', HARNESS_IDLE_PROCESSES: '1' } });
       try {
@@ -24,7 +24,7 @@ describe.concurrent('the operator', () => {
   });
 
   describe('worker SIGTERM (a deploy or scale-down): the framework drains', () => {
-    it('the running call goes on to its natural end (SIGTERM reaching its job process too), then the worker exits', async () => {
+    it('the running call goes on to its natural end (SIGTERM reaching its job process too), then the worker exits', async ({ expect }) => {
       const w = await startWorker();
       try {
         // The call ends (a backend ends it) 3 s after the deploy's SIGTERM, whatever the machine's speed.
