@@ -37,7 +37,16 @@ if (startsWorker && missing.length > 0 && !none) {
   );
   process.exitCode = 1;
 } else {
-  const config = await loadRuntimeConfig(); // a bad config stops here, before any worker starts
+  // A function rather than top-level await: the build is CommonJS (scripts/build.ts). A bad config rejects here,
+  // before any worker starts, and ends the process as an uncaught error would.
+  void run().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
+
+async function run(): Promise<void> {
+  const config = await loadRuntimeConfig();
   if (command === 'local' || (choosesMode && none)) {
     const { runLocalMode } = await import('../local/localMode.js');
     process.exitCode = await runLocalMode(config);

@@ -18,10 +18,12 @@ if (!url || !key || !secret) {
   console.error('end-session needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET (env or .env.local)');
   process.exit(2);
 }
-try {
-  await new RoomServiceClient(url, key, secret).deleteRoom(values.room);
-  console.log(`room "${values.room}" deleted: the agent will close the call and shut down`);
-} catch (e) {
-  console.error(`could not delete room "${values.room}": ${(e as Error).message}`);
-  process.exit(1);
-}
+// A promise chain rather than top-level await: the build is CommonJS (scripts/build.ts).
+const room = values.room;
+new RoomServiceClient(url, key, secret).deleteRoom(room).then(
+  () => console.log(`room "${room}" deleted: the agent will close the call and shut down`),
+  (e: unknown) => {
+    console.error(`could not delete room "${room}": ${(e as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,4 +1,5 @@
 /** The process entry of `npm run simulate` (see simulateCommand.ts): stdout, stderr and the exit code. */
 import { simulate } from './simulateCommand.js';
 
-process.exit(await simulate(process.argv.slice(2), { out: (text) => console.log(text), err: (text) => console.error(text) }));
+// A promise chain rather than top-level await: the build is CommonJS (scripts/build.ts).
+void simulate(process.argv.slice(2), { out: (text) => console.log(text), err: (text) => console.error(text) }).then((code) => process.exit(code));

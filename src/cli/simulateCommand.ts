@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { inspect, parseArgs } from 'node:util';
 import { initializeLogger } from '@livekit/agents';
 import { ConfigError } from '../config/load.js';
-import type { AgentConfig } from '../config/schema.js';
+import { agentConfigFile } from '../config/runtime.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { runAgent } from '../simulator/runAgent.js';
 import { runModel, type RunResult } from '../simulator/runModel.js';
@@ -52,7 +52,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   if (!(timeScale > 0 && timeScale <= 1)) return usageError(io, `--time-scale must be a number in (0, 1], got "${values['time-scale']}"`);
   const recordDir = values['record-dir'];
   if (recordDir !== undefined && mode !== 'agent') return usageError(io, '--record-dir needs --mode agent (the record is what the real session wrote)');
-  const base: AgentConfig = (await import('../../agent.config.js')).default;
+  const base = await agentConfigFile();
   if (mode === 'agent') initializeLogger({ pretty: false, level: 'error' });
   let worst = 0;
   const sections: TimelineSection[] = [];

@@ -4,8 +4,22 @@ import { ConfigError, envOverride, withOverrides } from './load.js';
 import type { AgentConfig } from './schema.js';
 
 export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Promise<AgentConfig> {
-  const base: AgentConfig = (await import('../../agent.config.js')).default;
-  return withOverrides(base, envOverride(env), 'environment');
+  return withOverrides(await agentConfigFile(), envOverride(env), 'environment');
+}
+
+/**
+ * agent.config.ts's default export, validated as it was imported. The build is CommonJS (scripts/build.ts), and
+ * Node's `import()` of a CommonJS file gives its whole exports object as `default`, the ES default export one level
+ * down (the framework reads an agent file the same way, ipc/job_proc_lazy_main.ts). Run from the sources (tsx,
+ * vitest) it is the config itself. A config never has a `default` key: the schema refuses unknown keys.
+ */
+export async function agentConfigFile(): Promise<AgentConfig> {
+  const exported: AgentConfig | { default: AgentConfig } = (await import('../../agent.config.js')).default;
+  return isModule(exported) ? exported.default : exported;
+}
+
+function isModule(exported: AgentConfig | { default: AgentConfig }): exported is { default: AgentConfig } {
+  return 'default' in exported;
 }
 
 /**

@@ -12,7 +12,10 @@ import { loadRuntimeConfig } from '../../../src/config/runtime.js';
 // HARNESS_AGENT: another agent file for the same worker (the benchmark's idle-example baseline).
 // Its sibling as built (.js) or, run through tsx, as written (.ts).
 const agent = process.env.HARNESS_AGENT || fileURLToPath(new URL(`./roomlessAgent${extname(import.meta.url)}`, import.meta.url));
-const options = workerOptions(agent, await loadRuntimeConfig());
-options.port = Number(process.env.HARNESS_HTTP_PORT);
-if (process.env.HARNESS_IDLE_PROCESSES) options.numIdleProcesses = Number(process.env.HARNESS_IDLE_PROCESSES);
-cli.runApp(options);
+// A promise chain rather than top-level await: the build is CommonJS (scripts/build.ts).
+void loadRuntimeConfig().then((config) => {
+  const options = workerOptions(agent, config);
+  options.port = Number(process.env.HARNESS_HTTP_PORT);
+  if (process.env.HARNESS_IDLE_PROCESSES) options.numIdleProcesses = Number(process.env.HARNESS_IDLE_PROCESSES);
+  cli.runApp(options);
+});
