@@ -51,6 +51,8 @@ export async function build(outdir: string, sources: readonly string[] = PRODUCT
     target: 'node20',
     sourcemap: true,
     logLevel: 'warning',
+    // import() as require(), as the rest: a native import() would load a package's ES build beside its CommonJS one.
+    supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__importMetaUrl', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
     // "use strict" first: esbuild's own directive comes after the banner, where it no longer counts.
     banner: { js: '"use strict"; const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },

@@ -28,8 +28,8 @@ const run = async (args: string[], env: Record<string, string> = {}, input?: str
 
 /** A call through the framework's real worker and job process (the production entry), debug logs on, to its end. */
 async function workerCall(): Promise<void> {
-  // One idle process is enough for one call (production keeps three warm; the drain test runs with those).
-  const w = await startWorker({ logLevel: 'debug', env: { OPENAI_API_KEY: OPENAI_KEY, HARNESS_IDLE_PROCESSES: '1' }, sip: { '+15550001111': { outcome: 'answered', ringSeconds: 0.5 } } });
+  // The job process starts when the job is assigned (production keeps min(CPUs, 4) warm; the drain test runs with those).
+  const w = await startWorker({ logLevel: 'debug', env: { OPENAI_API_KEY: OPENAI_KEY, HARNESS_IDLE_PROCESSES: '0' }, sip: { '+15550001111': { outcome: 'answered', ringSeconds: 0.5 } } });
   try {
     const { pid } = await w.call('secret-room', { dial: '+15550001111', endAfterMs: 1500 });
     await w.waitFor((l) => l.harness === 'report' && l.pid === pid, 'the call to end');

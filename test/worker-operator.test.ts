@@ -10,8 +10,9 @@ import { EXIT_LIMIT_MS, exitOf, reportOf, startWorker, types } from './support/w
 describe.concurrent('the operator', () => {
   describe("the operator's record.dir is unwritable", () => {
     it('a warning: the call goes on and ends normally', async ({ expect }) => {
-      // Under a file: fails even as root. One idle process is enough for one call (the drain test below keeps production's three).
-      const w = await startWorker({ env: { AGENT_RECORD_DIR: '/etc/passwd/records', HARNESS_IDLE_PROCESSES: '1' } });
+      // Under a file: fails even as root. The job process starts when the job is assigned (the drain test below keeps
+      // production's warm pool).
+      const w = await startWorker({ env: { AGENT_RECORD_DIR: '/etc/passwd/records', HARNESS_IDLE_PROCESSES: '0' } });
       try {
         const { pid } = await w.call('no-record', { endAfterMs: 200 });
         expect((await reportOf(w, pid)).reason).toBe('end_requested');

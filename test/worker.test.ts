@@ -17,9 +17,10 @@ const SIP = { [RINGING]: { outcome: 'answered' as const, ringSeconds: 40 } };
 describe('the framework worker and job process, against the emulator', () => {
   let w: WorkerRun;
   beforeAll(async () => {
-    // One warm process at a time (production keeps three; worker-operator's drain test runs with those): each call
-    // takes a fresh job process either way, and three left warm at the end are three framework loads for nothing.
-    w = await startWorker({ sip: SIP, env: { HARNESS_IDLE_PROCESSES: '1' } });
+    // No warm processes: each call's job process starts when the job is assigned (the framework's `dev` default).
+    // Production keeps min(CPUs, 4) warm (worker-operator's drain test runs with those); each call takes a fresh job
+    // process either way, and the ones left warm at the end are framework loads for nothing.
+    w = await startWorker({ sip: SIP, env: { HARNESS_IDLE_PROCESSES: '0' } });
     await w.emulator.agents.worker(60_000);
   }, 90_000);
   afterAll(() => w?.stop(), 30_000);

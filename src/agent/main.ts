@@ -8,9 +8,7 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli } from '@livekit/agents';
 import { loadRuntimeConfig } from '../config/runtime.js';
-import { workerOptions } from './server.js';
 
 if (existsSync('.env.local')) process.loadEnvFile('.env.local');
 
@@ -51,6 +49,8 @@ async function run(): Promise<void> {
     const { runLocalMode } = await import('../local/localMode.js');
     process.exitCode = await runLocalMode(config);
   } else {
+    // The framework loads here, once the arguments and the config are known good: a refused start answers at once.
+    const [{ cli }, { workerOptions }] = await Promise.all([import('@livekit/agents'), import('./server.js')]);
     // The job processes fork agent.js from dist/ (npm start), or agent.ts when this file runs through tsx.
     cli.runApp(workerOptions(fileURLToPath(new URL(`./agent${extname(import.meta.url)}`, import.meta.url)), config));
   }
