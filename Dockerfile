@@ -63,8 +63,10 @@ RUN groupadd --gid "${UID}" appuser \
 WORKDIR /app
 
 # Only what runs: production node_modules and the build (dist/: the config, the machines and the source, with
-# source maps) from the build stage. package.json is needed at runtime ("type": "module"). The config is built in:
-# change agent.config.ts and rebuild the image (or override keys through the environment, see the README).
+# source maps) from the build stage; the build writes dist/package.json, which marks its files as CommonJS. The
+# project's package.json comes along for the framework's CLI and anything that reads the app's name and version.
+# The config is built in: change agent.config.ts and rebuild the image (or override keys through the environment,
+# see the README).
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

@@ -4,9 +4,10 @@
  * LAYERS, so a production file reaching up into the simulator (or two folders importing each other) fails here with
  * the offending import named.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TEST_BUILD_SOURCES } from './support/cli.js';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -45,6 +46,7 @@ function layerOf(file: string): number {
 }
 
 function sources(dir: string): string[] {
+  if (statSync(join(root, dir)).isFile()) return [dir];
   return readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts'))
     .map((f) => `${dir}/${f}`);
@@ -73,6 +75,17 @@ describe('layout', () => {
       .filter(({ file }) => PRODUCTION.includes(LAYERS[layerOf(file)]!))
       .filter(({ target }) => banned.test(target))
       .map(({ file, target }) => `${file} → ${target}`);
+    expect(bad).toEqual([]);
+  });
+
+  // The build is CommonJS (scripts/build.ts), whose interop gives a default import of a built file its whole exports
+  // object ({ default: value }), where tsx and vitest give the value: the test would pass and production break.
+  // (agent.config.ts is loaded through agentConfigFile() in src/config/runtime.ts, which unwraps it.)
+  it('nothing built default-imports a file of this project', () => {
+    const defaultImport = /^import\s+(?!type\b)[\w$]+\s*(?:,\s*\{[^}]*\})?\s*from\s*'(\.{1,2}\/[^']+)'/gm;
+    const built = TEST_BUILD_SOURCES.flatMap((s) => sources(s));
+    expect(built.length).toBeGreaterThan(50);
+    const bad = built.flatMap((file) => [...readFileSync(join(root, file), 'utf8').matchAll(defaultImport)].map((m) => `${file}: ${m[0]}`));
     expect(bad).toEqual([]);
   });
 });

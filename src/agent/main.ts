@@ -36,7 +36,9 @@ if (startsWorker && missing.length > 0 && !none) {
   process.exitCode = 1;
 } else {
   // A function rather than top-level await: the build is CommonJS (scripts/build.ts). A bad config rejects here,
-  // before any worker starts, and ends the process as an uncaught error would.
+  // before any worker starts, and ends the process as an uncaught error would. Until run() has handed over, the exit
+  // code is 13, Node's own for a top-level await that never settled: a start that stalls must not exit 0.
+  process.exitCode = 13;
   void run().catch((e: unknown) => {
     console.error(e);
     process.exit(1);
@@ -51,6 +53,7 @@ async function run(): Promise<void> {
   } else {
     // The framework loads here, once the arguments and the config are known good: a refused start answers at once.
     const [{ cli }, { workerOptions }] = await Promise.all([import('@livekit/agents'), import('./server.js')]);
+    process.exitCode = undefined; // the framework's CLI owns the exit from here (download-files ends on its own)
     // The job processes fork agent.js from dist/ (npm start), or agent.ts when this file runs through tsx.
     cli.runApp(workerOptions(fileURLToPath(new URL(`./agent${extname(import.meta.url)}`, import.meta.url)), config));
   }

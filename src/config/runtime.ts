@@ -8,10 +8,11 @@ export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): P
 }
 
 /**
- * agent.config.ts's default export, validated as it was imported. The build is CommonJS (scripts/build.ts), and
- * Node's `import()` of a CommonJS file gives its whole exports object as `default`, the ES default export one level
- * down (the framework reads an agent file the same way, ipc/job_proc_lazy_main.ts). Run from the sources (tsx,
- * vitest) it is the config itself. A config never has a `default` key: the schema refuses unknown keys.
+ * agent.config.ts's default export, validated as it was imported. The build is CommonJS (scripts/build.ts), where
+ * this `import()` is a `require()` that, as Node's own interop, gives the whole exports object as `default`, the ES
+ * default export one level down (the framework reads an agent file the same way, ipc/job_proc_lazy_main.ts). Run
+ * from the sources (tsx, vitest) it is the config itself. A config never has a `default` key: the schema refuses
+ * unknown keys. (Why nothing built may default-import a file of this project: test/layout.test.ts.)
  */
 export async function agentConfigFile(): Promise<AgentConfig> {
   const exported: AgentConfig | { default: AgentConfig } = (await import('../../agent.config.js')).default;

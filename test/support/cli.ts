@@ -11,8 +11,9 @@ import { build, builtPath, PRODUCTION_SOURCES, ROOT } from '../../scripts/build.
 export { ROOT };
 /** Where globalSetup.ts builds the sources (and the worker harnesses) for the tests' child processes. */
 export const TEST_BUILD = join(ROOT, 'dist-test');
-/** Builds the sources and the harnesses the test worker forks (the benchmark's baseline agent among them) into TEST_BUILD. */
-export const buildForTests = () => build(TEST_BUILD, [...PRODUCTION_SOURCES, 'test/support/worker', 'bench/idleExampleAgent.ts']);
+/** What TEST_BUILD holds: the sources and the harnesses the test worker forks (the benchmark's baseline agent among them). */
+export const TEST_BUILD_SOURCES = [...PRODUCTION_SOURCES, 'test/support/worker', 'bench/idleExampleAgent.ts'] as const;
+export const buildForTests = () => build(TEST_BUILD, TEST_BUILD_SOURCES);
 /** The command line that runs a source file from the test build. */
 export const nodeArgs = (source: string, args: readonly string[] = []): string[] => ['--enable-source-maps', builtPath(TEST_BUILD, source), ...args];
 
