@@ -84,6 +84,6 @@ ENV NODE_ENV=production
 
 # `start` connects the worker to LiveKit and waits for jobs. node itself is PID 1 (no npx/npm wrapper, which
 # could reach the network and adds a process), so the SIGTERM of a deploy or scale-down reaches the worker's
-# graceful drain directly. `--enable-source-maps` (inherited by the job processes the worker forks for each call)
-# makes stack traces name the TypeScript source lines.
-CMD ["node", "--enable-source-maps", "dist/src/agent/main.js", "start"]
+# graceful drain directly. Stack traces name the TypeScript source lines: each entry turns source maps on for the
+# project's own modules (src/observability/sourceMaps.ts), without --enable-source-maps' cost in every job process.
+CMD ["node", "dist/src/agent/main.js", "start"]

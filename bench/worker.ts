@@ -90,7 +90,7 @@ function processStartMs(pid: number): number | null {
 
 /**
  * Job process cold start (fork → prewarm done, i.e. the production `prewarm` loading Silero) under the Dockerfile's
- * command, `node --enable-source-maps dist/src/agent/main.js start` (after `npm run build`), connected to the
+ * command, `node dist/src/agent/main.js start` (after `npm run build`), connected to the
  * emulator: each worker start forks its idle processes. Resolution: /proc's start time is in 10 ms ticks.
  */
 export async function coldStartBench(samples: number) {
@@ -100,7 +100,7 @@ export async function coldStartBench(samples: number) {
   const ms: number[] = [];
   try {
     while (ms.length < samples) {
-      const child = spawn(process.execPath, ['--enable-source-maps', 'dist/src/agent/main.js', 'start', '--log-level', 'debug'], {
+      const child = spawn(process.execPath, ['dist/src/agent/main.js', 'start', '--log-level', 'debug'], {
         cwd: ROOT,
         env: { ...process.env, LIVEKIT_URL: url, LIVEKIT_API_KEY: KEY, LIVEKIT_API_SECRET: SECRET, NODE_ENV: 'production', OPENAI_API_KEY: 'sk-unused' },
         stdio: ['ignore', 'pipe', 'pipe'],

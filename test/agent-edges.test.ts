@@ -104,6 +104,14 @@ describe.concurrent('commands', () => {
       expect(run.stdout).not.toContain('Model: scripted');
     }, 60_000);
 
+    it('a bad config stops it (exit 1) naming the key and value, its stack at the TypeScript lines (the build maps its own modules)', async () => {
+      const run = await start(['local'], { ...bare, AGENT_CONFIG_JSON: JSON.stringify({ presence: { userAwayTimeout: -1 } }) });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('presence.userAwayTimeout: presence.userAwayTimeout must be > 0 seconds (got -1)');
+      expect(run.stderr).toMatch(/at parseOrThrow \(\S+\/src\/config\/load\.ts:\d+:\d+\)/);
+      expect(run.stdout).not.toContain('Model: scripted');
+    }, 60_000);
+
     it('passes framework commands other than start/dev to cli.runApp, even without credentials', async () => {
       // No plugin is registered in this process, so download-files has nothing to fetch and exits 0.
       const run = await start(['download-files'], { ...bare, OPENAI_API_KEY: '' });

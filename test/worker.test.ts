@@ -33,6 +33,8 @@ describe('the framework worker and job process, against the emulator', () => {
 
   it('a call that ends by itself: goodbye, close, ctx.shutdown, the framework sequence, the job process exits, the worker sees it', async () => {
     const { pid, job } = await w.call('self-end', { endAfterMs: 300 });
+    // Stack traces name the agent's TypeScript, and the framework's thousands of source maps were never read.
+    expect(w.lines.find((l) => l.pid === pid && l.harness === 'prewarmed')?.sourceMaps).toEqual({ agent: true, framework: false });
     const report = await reportOf(w, pid);
     expect(report).toMatchObject({ reason: 'end_requested', withinBudget: true, leaked: [] });
     await exitOf(pid, EXIT_LIMIT_MS);

@@ -1,6 +1,6 @@
 /**
  * One call, wired: the machine (through the CallBridge), the dialer, the room service, the task registry and the
- * bounded shutdown, the session record, room events, the end-session RPC and SIGTERM. `agent.ts`'s entry calls it,
+ * bounded shutdown, the session record, room events, the end-session RPC and SIGTERM. `entry.ts`'s entry calls it,
  * in the framework's job process; the worker tests and the benchmark run that same entry without a room.
  */
 import { voice, type JobContext } from '@livekit/agents';

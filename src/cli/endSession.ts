@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { RoomServiceClient } from 'livekit-server-sdk';
+import '../observability/sourceMaps.js'; // after the packages (see sourceMaps.ts)
 
 if (existsSync('.env.local')) process.loadEnvFile('.env.local');
 const { values } = parseArgs({ options: { room: { type: 'string' } } });

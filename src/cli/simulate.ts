@@ -1,4 +1,7 @@
 /** The process entry of `npm run simulate` (see simulateCommand.ts): stdout, stderr and the exit code. */
+// The packages first, then source maps for this project's modules only (see sourceMaps.ts).
+import '@livekit/agents';
+import '../observability/sourceMaps.js';
 import { simulate } from './simulateCommand.js';
 
 // A promise chain rather than top-level await: the build is CommonJS (scripts/build.ts). Until it settles the exit

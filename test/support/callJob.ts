@@ -168,7 +168,7 @@ export async function startCallJob(config: AgentConfigInput, o: CallJobOptions =
     session.output.setAudioEnabled(false);
   }
 
-  // As callEntry passes them (agent.ts), with the emulator's credentials and this test's record and logger. Called
+  // As callEntry passes them (entry.ts), with the emulator's credentials and this test's record and logger. Called
   // outside the job's AsyncLocalStorage context (runWithJobContext): inside it, session.start would connect the room
   // itself (ctx.connect()), which needs an SFU; production's joinRoom has connected the room by then.
   const call = await startCall({

@@ -15,7 +15,7 @@ export const TEST_BUILD = join(ROOT, 'dist-test');
 export const TEST_BUILD_SOURCES = [...PRODUCTION_SOURCES, 'test/support/worker', 'bench/idleExampleAgent.ts'] as const;
 export const buildForTests = () => build(TEST_BUILD, TEST_BUILD_SOURCES);
 /** The command line that runs a source file from the test build. */
-export const nodeArgs = (source: string, args: readonly string[] = []): string[] => ['--enable-source-maps', builtPath(TEST_BUILD, source), ...args];
+export const nodeArgs = (source: string, args: readonly string[] = []): string[] => [builtPath(TEST_BUILD, source), ...args];
 
 export interface CommandRun {
   /** The exit code (the signal's name if a signal ended it). */

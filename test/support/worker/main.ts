@@ -5,6 +5,7 @@
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import '../../../src/observability/sourceMaps.js'; // first, as in the production entry (src/agent/main.ts)
 import { cli } from '@livekit/agents';
 import { workerOptions } from '../../../src/agent/server.js';
 import { loadRuntimeConfig } from '../../../src/config/runtime.js';

@@ -8,8 +8,11 @@
  * so each job of one worker can play a different call. It prints `{"harness": ...}` lines on stdout (the worker's
  * stdout: job processes inherit it) so the test can follow the job process.
  */
+import { createRequire, findSourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { defineAgent, voice, type JobContext } from '@livekit/agents';
 import { DisconnectReason, RoomEvent } from '@livekit/rtc-node';
+// Through the production agent file, as a job process loads it: the plugins, then source maps, then the agent.
 import { callEntry, prewarm } from '../../../src/agent/agent.js';
 import { createTextSession } from '../../../src/local/textSession.js';
 
@@ -38,7 +41,15 @@ const roomless = callEntry(async (_ctx, config) => ({ session: createTextSession
 export default defineAgent({
   prewarm: async (proc) => {
     await prewarm(proc);
-    emit('prewarmed');
+    // Which source maps this job process holds (the worker forks it without --enable-source-maps; agent.ts turns
+    // them on after the framework and plugins): the agent's, not the framework's.
+    const mapped = (file: string) => findSourceMap(file) !== undefined;
+    emit('prewarmed', {
+      sourceMaps: {
+        agent: mapped(fileURLToPath(new URL('../../../src/agent/entry.js', import.meta.url))),
+        framework: mapped(createRequire(import.meta.url).resolve('@livekit/agents')),
+      },
+    });
   },
   entry: async (ctx: JobContext) => {
     const script = JSON.parse(ctx.job.room?.metadata || '{}') as HarnessScript;

@@ -1,0 +1,70 @@
+/**
+ * The agent a LiveKit worker runs for each call, loaded through agent.ts (the process entry is main.ts). Silero VAD
+ * is loaded once per process in prewarm; STT/LLM/TTS come from the OpenAI plugin with model names from
+ * agent.config.ts. All the conversation-level behaviour is the call machine, wired by `startCall`.
+ */
+import { defineAgent, log, voice, type JobContext, type JobProcess } from '@livekit/agents';
+import * as openai from '@livekit/agents-plugin-openai';
+import * as silero from '@livekit/agents-plugin-silero';
+import type { RemoteParticipant } from '@livekit/rtc-node';
+import { loadRuntimeConfig, withDispatchMetadata } from '../config/runtime.js';
+import type { AgentConfig } from '../config/schema.js';
+import { onSimulationEnd } from '../observability/simulationCheck.js';
+import { startCall, type CallSetup, type RunningCall } from './call.js';
+
+/** Once per job process, before any job: what the worker's `initializeProcessTimeout` (10 s) bounds. */
+export async function prewarm(proc: JobProcess): Promise<void> {
+  proc.userData.vad = await silero.VAD.load();
+}
+
+/** How a call gets its session and caller: joining the LiveKit room in production. */
+export type JoinCall = (ctx: JobContext, config: AgentConfig) => Promise<{ session: voice.AgentSession; caller?: RemoteParticipant }>;
+
+/**
+ * The job entry, with the way it joins the call as a parameter: production joins the room; the tests that run the
+ * framework's real worker and job process (no SFU can run there) join without one. Everything else is this code.
+ */
+export function callEntry(join: JoinCall, extra: Pick<CallSetup, 'onShutdown'> = {}): (ctx: JobContext) => Promise<RunningCall> {
+  return async (ctx) => {
+    const logger = log().child({ room: ctx.job.room?.name });
+    // Validated before anything starts; a bad per-call override is logged and the defaults are used.
+    const { config, error, rejected } = withDispatchMetadata(await loadRuntimeConfig(), ctx.job.metadata);
+    if (error) logger.warn({ error }, 'dispatch metadata ignored');
+    for (const r of rejected) logger.warn({ key: r.key, reason: r.reason }, 'dispatch metadata key refused');
+    const { session, caller } = await join(ctx, config);
+    const { url, apiKey, apiSecret } = ctx.info;
+    return startCall({
+      ctx,
+      config,
+      session,
+      api: { url, apiKey: apiKey ?? '', apiSecret: apiSecret ?? '' },
+      roomName: ctx.room.name || ctx.job.room?.name || '',
+      ...(caller ? { caller } : {}),
+      logger: { info: (f, m) => logger.info(f, m), warn: (f, m) => logger.warn(f, m) },
+      overrideRejections: rejected,
+      ...extra,
+    });
+  };
+}
+
+const joinRoom: JoinCall = async (ctx, config) => {
+  await ctx.connect();
+  const caller = await ctx.waitForParticipant();
+  const session = new voice.AgentSession({
+    vad: ctx.proc.userData.vad as silero.VAD,
+    stt: new openai.STT({ model: config.models.stt }),
+    llm: new openai.LLM({ model: config.models.llm }),
+    tts: new openai.TTS({ model: config.models.tts, voice: config.models.voice as never }),
+    userAwayTimeout: config.presence.userAwayTimeout,
+  });
+  return { session, caller };
+};
+
+const entry = callEntry(joinRoom);
+
+export default defineAgent({
+  prewarm,
+  entry: async (ctx: JobContext) => void (await entry(ctx)),
+  // Under `lk simulate`: the run fails when the call's timeline breaks a presence invariant (the simulator's rules).
+  onSimulationEnd,
+});
