@@ -61,7 +61,7 @@ describe.concurrent('commands', () => {
     let emulator: LiveKitApiEmulator | null = null;
     afterEach(async () => emulator?.stop());
 
-    it('deletes the room through the server API', { timeout: 60_000 }, async () => {
+    it('deletes the room through the server API', { timeout: 60_000 }, async ({ expect }) => {
       emulator = new LiveKitApiEmulator({ apiKey: 'APIk', apiSecret: 'secret-0123456789-0123456789-0123456789' });
       const url = await emulator.start();
       const env = { ...process.env, LIVEKIT_URL: url, LIVEKIT_API_KEY: 'APIk', LIVEKIT_API_SECRET: 'secret-0123456789-0123456789-0123456789' };
@@ -77,7 +77,7 @@ describe.concurrent('commands', () => {
   });
 
   describe.concurrent('npm start without LiveKit credentials', () => {
-    it('runs the demo through the real AgentSession and emulator, prints a summary and exits 0 on its own', async () => {
+    it('runs the demo through the real AgentSession and emulator, prints a summary and exits 0 on its own', async ({ expect }) => {
       const env = { ...process.env, LIVEKIT_URL: '', LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '', OPENAI_API_KEY: '' };
       const run = await runCommand([join(ROOT, 'src/agent/main.ts'), 'start'], { env, input: '', timeoutMs: 60_000 });
       expect(run.status).toBe(0);
@@ -95,7 +95,7 @@ describe.concurrent('commands', () => {
     const start = (args: string[], env: NodeJS.ProcessEnv) =>
       runCommand([join(ROOT, 'src/agent/main.ts'), ...args], { env, input: '', cwd: mkdtempSync(join(tmpdir(), 'main-')), timeoutMs: 60_000 });
 
-    it('refuses to start (exit 1), naming exactly the missing variables, instead of running the local demo', async () => {
+    it('refuses to start (exit 1), naming exactly the missing variables, instead of running the local demo', async ({ expect }) => {
       const run = await start(['start'], { ...bare, LIVEKIT_URL: 'wss://example.invalid', OPENAI_API_KEY: '' });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('LIVEKIT_API_KEY');
@@ -104,7 +104,7 @@ describe.concurrent('commands', () => {
       expect(run.stdout).not.toContain('Model: scripted');
     }, 60_000);
 
-    it('a bad config stops it (exit 1) naming the key and value, its stack at the TypeScript lines (the build maps its own modules)', async () => {
+    it('a bad config stops it (exit 1) naming the key and value, its stack at the TypeScript lines (the build maps its own modules)', async ({ expect }) => {
       const run = await start(['local'], { ...bare, AGENT_CONFIG_JSON: JSON.stringify({ presence: { userAwayTimeout: -1 } }) });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('presence.userAwayTimeout: presence.userAwayTimeout must be > 0 seconds (got -1)');
@@ -112,7 +112,7 @@ describe.concurrent('commands', () => {
       expect(run.stdout).not.toContain('Model: scripted');
     }, 60_000);
 
-    it('passes framework commands other than start/dev to cli.runApp, even without credentials', async () => {
+    it('passes framework commands other than start/dev to cli.runApp, even without credentials', async ({ expect }) => {
       // No plugin is registered in this process, so download-files has nothing to fetch and exits 0.
       const run = await start(['download-files'], { ...bare, OPENAI_API_KEY: '' });
       expect(run.stdout + run.stderr).toContain('Invoking the download-files command via cli.runApp() is deprecated');

@@ -193,7 +193,7 @@ describe.concurrent('npm run simulate', () => {
     return { status, stdout: out.join('\n'), stderr: err.join('\n') };
   };
 
-  it('prints JSON lines ending in a summary and exits 0 for a passing scenario', async () => {
+  it('prints JSON lines ending in a summary and exits 0 for a passing scenario', async ({ expect }) => {
     const { status, stdout: out } = await simulateProcess(join(DIR, '04-dial-guard.json'), '--json');
     expect(status).toBe(0);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string });
@@ -201,7 +201,7 @@ describe.concurrent('npm run simulate', () => {
     expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['userState', 'agentState', 'dialStart', 'dialEnd', 'checkIn', 'shutdown']));
   });
 
-  it('exits 1 on a failed expectation and 2 on an invalid scenario, with a clear message', async () => {
+  it('exits 1 on a failed expectation and 2 on an invalid scenario, with a clear message', async ({ expect }) => {
     const dir = mkdtempSync(join(tmpdir(), 'sim-'));
     writeFileSync(join(dir, 'fail.json'), JSON.stringify({ name: 'f', until: 30, expect: { never: [{ type: 'checkIn' }] } }));
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ name: 'b', steps: [{ at: 'soon', say: 'x' }] }));
@@ -213,7 +213,7 @@ describe.concurrent('npm run simulate', () => {
     expect(bad.stderr).toMatch(/steps\.0\.at: .*\(got "soon"\)/);
   });
 
-  it('--html draws every scenario of the run into one page, a section each, and still prints the timelines', async () => {
+  it('--html draws every scenario of the run into one page, a section each, and still prints the timelines', async ({ expect }) => {
     const out = join(mkdtempSync(join(tmpdir(), 'sim-')), 'nested', 'calls.html');
     const files = ['01-unresponsive-user.json', '04-dial-guard.json'].map((f) => join(DIR, f));
     const { status, stdout: printed } = await simulateHere(...files, '--html', out);
@@ -226,7 +226,7 @@ describe.concurrent('npm run simulate', () => {
     expect(html).toMatch(/class="span dial o-answered" data-kind="dial"/);
   });
 
-  it('--mode agent runs the real AgentSession and prints the same JSON timeline format (and draws it)', async () => {
+  it('--mode agent runs the real AgentSession and prints the same JSON timeline format (and draws it)', async ({ expect }) => {
     const page = join(mkdtempSync(join(tmpdir(), 'sim-')), 'agent.html');
     const { status, stdout: out } = await simulateProcess(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'agent', '--time-scale', '0.1', '--json', '--html', page);
     expect(status).toBe(0);
@@ -236,7 +236,7 @@ describe.concurrent('npm run simulate', () => {
     expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['dialStart', 'callerHangup', 'dialCancel', 'shutdown']));
   });
 
-  it('rejects an unknown --mode or a --time-scale outside (0, 1] with exit 2', async () => {
+  it('rejects an unknown --mode or a --time-scale outside (0, 1] with exit 2', async ({ expect }) => {
     const mode = await simulateHere(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'live');
     expect(mode.status).toBe(2);
     expect(mode.stderr).toContain('--mode must be "model" or "agent", got "live"');

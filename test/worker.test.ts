@@ -55,7 +55,7 @@ describe('the framework worker and job process, against the emulator', () => {
   // The calls below share nothing but the worker (each its own room, job process and record): they run side by
   // side, as a worker's calls do, while the two above check the worker when it is otherwise idle.
   describe.concurrent('calls side by side', () => {
-    it('the server terminates the job mid-dial: the dial is cancelled explicitly, the room deleted, one shutdown, the record complete', async () => {
+    it('the server terminates the job mid-dial: the dial is cancelled explicitly, the room deleted, one shutdown, the record complete', async ({ expect }) => {
       const { pid, job } = await w.call('terminated', { dial: RINGING });
       await w.waitFor((l) => l.pid === pid && l.msg === 'dial started', 'the dial to start');
       w.emulator.agents.terminate(job.job.id);
@@ -76,7 +76,7 @@ describe('the framework worker and job process, against the emulator', () => {
       expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
     }, 120_000);
 
-    it('the connection is lost mid-dial (DisconnectReason.SIGNAL_CLOSE): not a deletion; the dial cancelled, closeAction still runs', async () => {
+    it('the connection is lost mid-dial (DisconnectReason.SIGNAL_CLOSE): not a deletion; the dial cancelled, closeAction still runs', async ({ expect }) => {
       const { pid } = await w.call('network-lost', { dial: RINGING, disconnect: { afterMs: 500, reason: 'SIGNAL_CLOSE' } });
       const report = await reportOf(w, pid);
       expect(report.reason).toBe('disconnected');
@@ -89,7 +89,7 @@ describe('the framework worker and job process, against the emulator', () => {
       expect(types(record)).not.toContain('roomDeleted');
     }, 120_000);
 
-    it('the room is deleted mid-dial (DisconnectReason.ROOM_DELETED): nothing left to cancel or delete', async () => {
+    it('the room is deleted mid-dial (DisconnectReason.ROOM_DELETED): nothing left to cancel or delete', async ({ expect }) => {
       const { pid } = await w.call('deleted', { dial: RINGING, disconnect: { afterMs: 500, reason: 'ROOM_DELETED' } });
       expect((await reportOf(w, pid)).reason).toBe('room_deleted');
       await exitOf(pid, EXIT_LIMIT_MS);
@@ -98,7 +98,7 @@ describe('the framework worker and job process, against the emulator', () => {
       expect(types(w.record('deleted'))).toContain('roomDeleted');
     }, 120_000);
 
-    it('a stuck shutdown callback and 20 stuck tasks: the job still exits, named in the report, and the framework never has to kill it', async () => {
+    it('a stuck shutdown callback and 20 stuck tasks: the job still exits, named in the report, and the framework never has to kill it', async ({ expect }) => {
       const { pid } = await w.call('stuck', { endAfterMs: 200, callbacks: ['hangs', 'throws', 'ok'], tasks: { count: 20, honourAbort: false } });
       const report = await reportOf(w, pid);
       expect(report.withinBudget).toBe(true);
@@ -117,7 +117,7 @@ describe('the framework worker and job process, against the emulator', () => {
       expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
     }, 120_000);
 
-    it('the entry throws after the call started: the framework closes the job and the call ends through the same close', async () => {
+    it('the entry throws after the call started: the framework closes the job and the call ends through the same close', async ({ expect }) => {
       const { pid } = await w.call('crashed', { dial: RINGING, throws: 'after' });
       const report = await reportOf(w, pid);
       expect(report.reason).toBe('job_shutdown');
@@ -126,14 +126,14 @@ describe('the framework worker and job process, against the emulator', () => {
       expect(callsTo(w, 'crashed', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
     }, 120_000);
 
-    it('the entry throws before the call started: the job process still exits cleanly', async () => {
+    it('the entry throws before the call started: the job process still exits cleanly', async ({ expect }) => {
       const { pid } = await w.call('crashed-early', { throws: 'before' });
       await exitOf(pid, EXIT_LIMIT_MS);
       expect(logOf(w, pid)).toContain('Job process shutdown');
       expect(killLines(w.lines.filter((l) => l.pid === pid))).toEqual([]);
     }, 120_000);
 
-    it('SIGKILL mid-call: the session record still parses line by line up to the last event', async () => {
+    it('SIGKILL mid-call: the session record still parses line by line up to the last event', async ({ expect }) => {
       const { pid } = await w.call('killed', { dial: RINGING });
       await w.waitFor((l) => l.pid === pid && l.msg === 'dial started', 'the dial to start');
       process.kill(pid, 'SIGKILL');
@@ -144,7 +144,7 @@ describe('the framework worker and job process, against the emulator', () => {
       expect(types(record)).not.toContain('shutdownReport');
     }, 120_000);
 
-    it('dispatch metadata cannot move the record or widen the dial policy: refused, named, recorded; the tuning applies', async () => {
+    it('dispatch metadata cannot move the record or widen the dial policy: refused, named, recorded; the tuning applies', async ({ expect }) => {
       const metadata = JSON.stringify({ record: { dir: '/tmp/elsewhere' }, dial: { allow: ['*'] }, checkIn: { maxPrompts: 1 } });
       const { pid } = await w.call('narrowed', { endAfterMs: 200 }, metadata);
       expect((await reportOf(w, pid)).reason).toBe('end_requested');
