@@ -84,6 +84,7 @@ ENV NODE_ENV=production
 
 # `start` connects the worker to LiveKit and waits for jobs. node itself is PID 1 (no npx/npm wrapper, which
 # could reach the network and adds a process), so the SIGTERM of a deploy or scale-down reaches the worker's
-# graceful drain directly. Stack traces name the TypeScript source lines: each entry turns source maps on for the
-# project's own modules (src/observability/sourceMaps.ts), without --enable-source-maps' cost in every job process.
+# graceful drain directly. Stack traces name the TypeScript source lines: the entries turn source maps on
+# (src/observability/sourceMaps.ts); the job processes forked per call do it after the framework and plugins have
+# loaded, without --enable-source-maps' cost of reading every package's maps.
 CMD ["node", "dist/src/agent/main.js", "start"]

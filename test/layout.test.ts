@@ -81,11 +81,16 @@ describe('layout', () => {
   // The build is CommonJS (scripts/build.ts), whose interop gives a default import of a built file its whole exports
   // object ({ default: value }), where tsx and vitest give the value: the test would pass and production break.
   // (agent.config.ts is loaded through agentConfigFile() in src/config/runtime.ts, which unwraps it.)
-  it('nothing built default-imports a file of this project', () => {
+  it('nothing built default-imports, or re-exports the default of, a file of this project', () => {
     const defaultImport = /^import\s+(?!type\b)[\w$]+\s*(?:,\s*\{[^}]*\})?\s*from\s*'(\.{1,2}\/[^']+)'/gm;
+    // `export { default } from`, `export { default as x } from` (but not `export { x as default } from`).
+    const defaultReexport = /^export\s*\{[^}]*(?<!\bas\s+)\bdefault\b[^}]*\}\s*from\s*'(\.{1,2}\/[^']+)'/gm;
     const built = TEST_BUILD_SOURCES.flatMap((s) => sources(s));
     expect(built.length).toBeGreaterThan(50);
-    const bad = built.flatMap((file) => [...readFileSync(join(root, file), 'utf8').matchAll(defaultImport)].map((m) => `${file}: ${m[0]}`));
+    const bad = built.flatMap((file) => {
+      const text = readFileSync(join(root, file), 'utf8');
+      return [...text.matchAll(defaultImport), ...text.matchAll(defaultReexport)].map((m) => `${file}: ${m[0]}`);
+    });
     expect(bad).toEqual([]);
   });
 });

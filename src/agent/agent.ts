@@ -10,4 +10,6 @@ import '@livekit/agents-plugin-openai';
 import '@livekit/agents-plugin-silero';
 import '../observability/sourceMaps.js';
 
-export { callEntry, default, prewarm, type JoinCall } from './entry.js';
+// By name: re-exporting entry.ts's `default` would, in the CommonJS build, export its whole module object
+// (test/layout.test.ts refuses that).
+export { agent as default, callEntry, prewarm, type JoinCall } from './entry.js';

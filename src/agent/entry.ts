@@ -62,9 +62,11 @@ const joinRoom: JoinCall = async (ctx, config) => {
 
 const entry = callEntry(joinRoom);
 
-export default defineAgent({
+/** The agent (agent.ts exports it as the agent file's default export, where the framework looks for it). */
+export const agent = defineAgent({
   prewarm,
   entry: async (ctx: JobContext) => void (await entry(ctx)),
   // Under `lk simulate`: the run fails when the call's timeline breaks a presence invariant (the simulator's rules).
   onSimulationEnd,
 });
+export default agent;

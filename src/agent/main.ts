@@ -8,8 +8,9 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// First: this process maps its own frames from the start (a bad config's error points at the TypeScript). The
-// framework it loads later is mapped too, once per worker; the job processes forked per call are not (agent.ts).
+// First: every module of this project loaded after this one is mapped (a bad config's error points at load.ts; this
+// file's own frames, compiled before, are not). The framework it loads later is mapped too, once per worker; the
+// job processes forked per call load it unmapped (agent.ts).
 import '../observability/sourceMaps.js';
 import { loadRuntimeConfig } from '../config/runtime.js';
 
