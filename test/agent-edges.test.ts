@@ -1,5 +1,4 @@
 /** The agent's edges: the end-session RPC, dispatch-metadata overrides, `npm run end-session`, `npm start`. */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,8 @@ import { identityAllowed } from '../src/agent/endSessionRpc.js';
 import { withDispatchMetadata } from '../src/config/runtime.js';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
 
-import { nodeArgs, ROOT, runCommand } from './support/cli.js';
+import { ROOT, runCommand } from './support/cli.js';
+import { startWorker } from './support/worker/run.js';
 
 const runAsync = (args: string[], env: NodeJS.ProcessEnv) => runCommand(args, { env, cwd: '/tmp' });
 
@@ -94,35 +94,15 @@ describe.concurrent('commands', () => {
     // The production command and agent file through the framework's own worker: the worker tests run a harness agent
     // (no SFU here), so this is where a broken agent file (a default export the job process cannot find) shows.
     it("registers, and the framework's warm job processes load the production agent file and run its prewarm", async ({ expect }) => {
-      const key = 'APIstart';
-      const secret = 'start-secret-0123456789-0123456789-0123';
-      const emulator = new LiveKitApiEmulator({ apiKey: key, apiSecret: secret });
-      const url = await emulator.start();
-      const env = { ...process.env, LIVEKIT_URL: url, LIVEKIT_API_KEY: key, LIVEKIT_API_SECRET: secret, OPENAI_API_KEY: 'sk-unused', NODE_ENV: 'production' };
-      const cwd = mkdtempSync(join(tmpdir(), 'start-')); // no .env.local; the session records go here
-      const child = spawn(process.execPath, nodeArgs('src/agent/main.ts', ['start', '--log-level', 'debug']), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const exited = new Promise<number | null>((r) => child.on('exit', r));
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      // A temporary working directory: no developer's .env.local; the production pool's size (min(CPUs, 4) warm).
+      const w = await startWorker({ entry: 'src/agent/main.ts', cwd: mkdtempSync(join(tmpdir(), 'start-')), env: { NODE_ENV: 'production', OPENAI_API_KEY: 'sk-unused' } });
       try {
-        await emulator.agents.worker(60_000);
-        // A job process that loaded the agent and ran prewarm logs this; one that cannot load it exits with the other.
-        const settled = await new Promise<string>((resolve) => {
-          const poll = setInterval(() => {
-            const seen = ['job runner initialized', 'Unable to load agent'].find((m) => out.includes(m));
-            if (seen) resolve(seen);
-          }, 50);
-          void exited.then(() => resolve('exited'));
-          setTimeout(() => resolve('timeout'), 60_000).unref();
-          void exited.finally(() => clearInterval(poll));
-        });
-        expect(settled).toBe('job runner initialized');
-        expect(out).not.toContain('Unable to load agent');
+        await w.emulator.agents.worker(60_000);
+        // A job process that loaded the agent and ran prewarm logs this; one that cannot load it exits instead.
+        await w.waitFor((l) => l.msg === 'job runner initialized', 'a warm job process to load the agent file and run prewarm');
+        expect(w.stderr()).not.toContain('Unable to load agent');
       } finally {
-        child.kill('SIGINT');
-        await exited;
-        await emulator.stop();
+        await w.stop();
       }
     }, 90_000);
   });

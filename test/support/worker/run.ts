@@ -39,6 +39,14 @@ export interface WorkerOptions {
   logLevel?: 'debug' | 'info';
   /** The agent file the worker forks (default: roomlessAgent.ts). */
   agent?: string;
+  /**
+   * The worker process's source file (default: the harness, test/support/worker/main.ts). `src/agent/main.ts` runs
+   * the production command and agent file instead; it ignores the harness's variables and serves its health check on
+   * the production port.
+   */
+  entry?: string;
+  /** The worker's working directory (default: the project root). The production entry loads `.env.local` from it. */
+  cwd?: string;
 }
 
 export interface WorkerRun {
@@ -77,8 +85,8 @@ export async function startWorker(o: WorkerOptions = {}): Promise<WorkerRun> {
   const port = await freePort();
   // From the test build (globalSetup.ts), as production runs dist/: the job processes the worker forks load the
   // framework from JavaScript, not through tsx's module hooks.
-  const child = spawn(process.execPath, nodeArgs('test/support/worker/main.ts', ['start', '--log-level', o.logLevel ?? 'debug']), {
-    cwd: ROOT,
+  const child = spawn(process.execPath, nodeArgs(o.entry ?? 'test/support/worker/main.ts', ['start', '--log-level', o.logLevel ?? 'debug']), {
+    cwd: o.cwd ?? ROOT,
     env: {
       ...process.env,
       LIVEKIT_URL: url,
