@@ -19,7 +19,7 @@ import { startCall } from '../src/agent/call.js';
 import { defineConfig } from '../src/config/load.js';
 import { PacedTTS } from '../src/simulator/agent/pacedTts.js';
 import { RealtimeAudioOutput } from '../src/simulator/agent/realtimeAudioOutput.js';
-import { ScriptedLLM } from '../src/local/scriptedLlm.js';
+import { ScriptedLLM } from '../src/models/scriptedLlm.js';
 
 export type Side = 'ours' | 'bare' | 'vad' | 'feed';
 

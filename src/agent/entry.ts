@@ -1,14 +1,14 @@
 /**
  * The agent a LiveKit worker runs for each call, loaded through agent.ts (the process entry is main.ts). Silero VAD
- * is loaded once per process in prewarm; STT/LLM/TTS come from the OpenAI plugin with model names from
- * agent.config.ts. All the conversation-level behaviour is the call machine, wired by `startCall`.
+ * is loaded once per process in prewarm; STT/LLM/TTS come from `models` in agent.config.ts
+ * (sessionModels.ts: the OpenAI plugin, or scripted). All the conversation-level behaviour is the call machine, wired by `startCall`.
  */
 import { defineAgent, log, voice, type JobContext, type JobProcess } from '@livekit/agents';
-import * as openai from '@livekit/agents-plugin-openai';
 import * as silero from '@livekit/agents-plugin-silero';
 import type { RemoteParticipant } from '@livekit/rtc-node';
 import { loadRuntimeConfig, withDispatchMetadata } from '../config/runtime.js';
 import type { AgentConfig } from '../config/schema.js';
+import { sessionModels } from '../models/sessionModels.js';
 import { onSimulationEnd } from '../observability/simulationCheck.js';
 import { startCall, type CallSetup, type RunningCall } from './call.js';
 
@@ -52,9 +52,7 @@ const joinRoom: JoinCall = async (ctx, config) => {
   const caller = await ctx.waitForParticipant();
   const session = new voice.AgentSession({
     vad: ctx.proc.userData.vad as silero.VAD,
-    stt: new openai.STT({ model: config.models.stt }),
-    llm: new openai.LLM({ model: config.models.llm }),
-    tts: new openai.TTS({ model: config.models.tts, voice: config.models.voice as never }),
+    ...sessionModels(config),
     userAwayTimeout: config.presence.userAwayTimeout,
   });
   return { session, caller };

@@ -210,6 +210,12 @@ const endSession = z.strictObject({
 });
 
 const models = z.strictObject({
+  /**
+   * Who answers: `openai` (STT, LLM and TTS from the OpenAI plugin, with the model names below) or `scripted` (no
+   * model service: a fixed transcript per speech segment, the framework's FakeLLM, a tone per text; what the e2e
+   * suite runs against LiveKit's real server).
+   */
+  provider: z.enum(['openai', 'scripted']).default('openai'),
   stt: z.string().min(1).default('gpt-4o-transcribe'),
   llm: z.string().min(1).default('gpt-4.1-mini'),
   tts: z.string().min(1).default('gpt-4o-mini-tts'),

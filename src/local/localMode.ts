@@ -15,7 +15,7 @@ import { withOverrides } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
-import { followCheckIns, ScriptedLLM } from './scriptedLlm.js';
+import { followCheckIns, ScriptedLLM } from '../models/scriptedLlm.js';
 import { formatEvent, summarize, type TimelineEvent } from '../timeline/timeline.js';
 import { createTextSession, userSaid } from './textSession.js';
 

@@ -13,7 +13,7 @@ import { SipDialer } from '../dialer/sipDialer.js';
 import { callLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { JsonlFileSink } from '../record/sessionRecord.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
-import { followCheckIns } from '../local/scriptedLlm.js';
+import { followCheckIns } from '../models/scriptedLlm.js';
 import { legGreeting } from '../sip/plan.js';
 import { createSimulatedSession } from './agent/simulatedSession.js';
 import { amdScriptedLlm } from './amdModel.js';

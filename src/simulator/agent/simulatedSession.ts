@@ -13,7 +13,7 @@ import type { ModelOptions } from '../sessionModel.js';
 import { words } from '../scenario.js';
 import { PacedTTS } from './pacedTts.js';
 import { RealtimeAudioOutput } from './realtimeAudioOutput.js';
-import { ScriptedLLM } from '../../local/scriptedLlm.js';
+import { ScriptedLLM } from '../../models/scriptedLlm.js';
 import { ScriptedVAD } from './scriptedVad.js';
 
 /** FakeSTT that keeps the stream the session opened, so the scripted user can put transcripts on it. */

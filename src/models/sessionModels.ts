@@ -1,0 +1,46 @@
+/**
+ * The session's STT, LLM and TTS, by `models.provider`. `openai` is production. `scripted` runs the same agent with
+ * no model service at all (the e2e suite against LiveKit's real server, machines with no network): Silero VAD still
+ * hears the caller, each speech segment it finds is transcribed as SCRIPTED_TRANSCRIPT (the framework's FakeSTT, used
+ * non-streaming so the session wraps it with the VAD, as it would any batch STT), the framework's FakeLLM answers
+ * (ScriptedLLM), and a tone per text is spoken (ToneTTS).
+ */
+import type { llm, stt, tts } from '@livekit/agents';
+import { stt as sttNs } from '@livekit/agents';
+import * as openai from '@livekit/agents-plugin-openai';
+import type { AgentConfig } from '../config/schema.js';
+import { ScriptedLLM } from './scriptedLlm.js';
+import { ToneTTS } from './toneTts.js';
+
+/** What the scripted STT hears in any speech segment. */
+export const SCRIPTED_TRANSCRIPT = 'caller speech';
+/** The scripted model's answer to a user turn. */
+export const scriptedReply = (input: string): string => `I heard: ${input}.`;
+
+export interface SessionModels {
+  stt: stt.STT;
+  llm: llm.LLM;
+  tts: tts.TTS;
+}
+
+export function sessionModels(config: AgentConfig): SessionModels {
+  const m = config.models;
+  if (m.provider === 'scripted') {
+    return {
+      stt: new sttNs.testing.FakeSTT({ fakeTranscript: SCRIPTED_TRANSCRIPT, capabilities: { streaming: false } }),
+      llm: new ScriptedLLM({
+        reply: scriptedReply,
+        checkInInstructions: config.checkIn.instructions,
+        // An llm-mode check-in "generates" the first fixed text (fixed mode says each text in turn itself).
+        checkIn: () => config.checkIn.messages[0] ?? 'Are you still there?',
+        latencyMs: 100,
+      }),
+      tts: new ToneTTS(),
+    };
+  }
+  return {
+    stt: new openai.STT({ model: m.stt }),
+    llm: new openai.LLM({ model: m.llm }),
+    tts: new openai.TTS({ model: m.tts, voice: m.voice as never }),
+  };
+}
