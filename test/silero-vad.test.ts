@@ -3,29 +3,15 @@
  * espeak-ng: "Hello, this is a short test of the voice activity detector.") played in real time, then a quiet line.
  * LiveKit's own pipeline must show the user speaking, then listening, then away, and the machine must check in.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ReadableStream } from 'node:stream/web';
 import { voice } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { AudioFrame } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgentCall, until } from './support/session.js';
+import { readWav, WAV_SAMPLE_RATE as SAMPLE_RATE } from './support/wav.js';
 
-const SAMPLE_RATE = 16_000;
 const FRAME = SAMPLE_RATE / 100; // 10 ms, as LiveKit delivers a remote track
-
-/** The PCM samples of a 16 kHz mono 16-bit WAV (the fixture's format; anything else is refused). */
-function readWav(file: string): Int16Array {
-  const buf = readFileSync(file);
-  if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.readUInt32LE(24) !== SAMPLE_RATE || buf.readUInt16LE(22) !== 1) {
-    throw new Error(`${file}: expected a 16 kHz mono WAV`);
-  }
-  let at = 12;
-  while (buf.toString('ascii', at, at + 4) !== 'data') at += 8 + buf.readUInt32LE(at + 4);
-  const bytes = buf.subarray(at + 8, at + 8 + buf.readUInt32LE(at + 4));
-  return new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
 
 /** A caller's microphone: the WAV in real time, then silence frames (a quiet line still sends audio). */
 class WavMicrophone extends voice.AudioInput {
@@ -62,7 +48,7 @@ describe('real speech through the real Silero VAD', () => {
 
   it('a caller speaks one sentence then goes quiet: speaking → listening → away → a check-in', async () => {
     const vad = await silero.VAD.load();
-    const mic = new WavMicrophone(readWav(join(import.meta.dirname, 'fixtures', 'speech-16k.wav')), 6);
+    const mic = new WavMicrophone(readWav(), 6);
     const call = await startAgentCall(
       { presence: { userAwayTimeout: 1.5 }, checkIn: { mode: 'fixed', interval: 2, maxPrompts: 1 }, goodbye: { maxSeconds: 2 } },
       {

@@ -16,20 +16,14 @@ import { LiveKitApiEmulator, type EmulatorCall } from '../../../src/emulator/ser
 import type { SipEntry } from '../../../src/sip/entry.js';
 import type { HarnessScript } from './roomlessAgent.js';
 import { builtPath } from '../../../scripts/build.js';
+import { followChild, type Line } from '../childLines.js';
 import { nodeArgs, TEST_BUILD } from '../cli.js';
+
+export type { Line };
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const KEY = 'APIworkertest';
 export const SECRET = 'worker-emulator-secret-0123456789abcdef';
-
-/** One parsed stdout line: a pino log line (`msg`, `level`, `pid`) or a harness line (`harness`, `pid`). */
-export interface Line {
-  pid?: number;
-  msg?: string;
-  level?: number;
-  harness?: string;
-  [k: string]: unknown;
-}
 
 export interface WorkerOptions {
   sip?: Record<string, SipEntry>;
@@ -101,43 +95,7 @@ export async function startWorker(o: WorkerOptions = {}): Promise<WorkerRun> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: Line[] = [];
-  const waiters = new Set<() => void>();
-  let partial = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    const text = partial + d.toString();
-    const parts = text.split('\n');
-    partial = parts.pop() ?? '';
-    for (const p of parts) {
-      if (!p.startsWith('{')) continue;
-      try {
-        lines.push(JSON.parse(p) as Line);
-      } catch {
-        // a line cut by a concurrent writer: not ours to parse
-      }
-    }
-    for (const w of [...waiters]) w();
-  });
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-
-  const waitFor = (match: (l: Line) => boolean, what: string, timeoutMs = 60_000): Promise<Line> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const hit = lines.find(match);
-        if (!hit) return false;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(hit);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n--- last lines ---\n${lines.slice(-15).map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}\n--- stderr ---\n${stderr.slice(-2000)}`));
-      }, timeoutMs);
-      if (!check()) waiters.add(check);
-    });
+  const { lines, stderr, exited, waitFor } = followChild(child);
 
   const waitForCall = (match: (c: EmulatorCall) => boolean, what: string, timeoutMs = 60_000): Promise<EmulatorCall> =>
     new Promise((resolve, reject) => {
@@ -158,7 +116,7 @@ export async function startWorker(o: WorkerOptions = {}): Promise<WorkerRun> {
     child,
     recordDir,
     lines,
-    stderr: () => stderr,
+    stderr,
     exited,
     waitFor,
     waitForCall,

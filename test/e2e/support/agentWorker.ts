@@ -1,0 +1,88 @@
+/**
+ * The production worker (`node dist/src/agent/main.js start`, what `npm start` runs, with the same ServerOptions),
+ * registered with the real livekit-server. It runs in the agent's own network namespace (10.77.0.2), so its link to
+ * the server can be cut. The only differences from a deploy are the environment: the stack's credentials, scripted
+ * models (no model service here), a temporary record directory, and the test's config as AGENT_CONFIG_JSON.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AgentConfigInput } from '../../../src/config/schema.js';
+import { followChild, type FollowedChild, type Line } from '../../support/childLines.js';
+import { alive, KILL_LINES } from '../../support/worker/run.js';
+import { eventually, ROOT, STACK } from './stack.js';
+
+export type RecordLine = { type: string; t?: number; [k: string]: unknown };
+
+export interface AgentWorker extends FollowedChild {
+  pid: number;
+  recordDir: string;
+  /** The call's session record, once it exists (one JSON object per line). */
+  record(room: string): RecordLine[];
+  /** Waits for the call's record to hold a line that matches. */
+  waitForRecord(room: string, match: (l: RecordLine) => boolean, what: string, timeoutMs?: number): Promise<RecordLine>;
+  /** The job id and job process of the call in `room` (the framework's "job started" line). */
+  job(room: string): Promise<{ id: string; pid: number }>;
+  /** The framework's lines saying a process was killed or never finished. */
+  killLines(): string[];
+  stop(): Promise<void>;
+}
+
+export const DIST_MAIN = join(ROOT, 'dist', 'src', 'agent', 'main.js');
+
+export async function startAgentWorker(o: { config?: AgentConfigInput; env?: Record<string, string> } = {}): Promise<AgentWorker> {
+  if (!existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: the e2e suite runs the production build (npm run build)`);
+  const recordDir = mkdtempSync(join(tmpdir(), 'e2e-records-'));
+  const child = spawn('ip', ['netns', 'exec', STACK.agentNs, process.execPath, DIST_MAIN, 'start', '--log-level', 'debug'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      LIVEKIT_URL: STACK.wsUrl,
+      LIVEKIT_API_KEY: STACK.key,
+      LIVEKIT_API_SECRET: STACK.secret,
+      OPENAI_API_KEY: '',
+      AGENT_MODEL_PROVIDER: 'scripted',
+      AGENT_RECORD_DIR: recordDir,
+      AGENT_CONFIG_JSON: JSON.stringify(o.config ?? {}),
+      ...o.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const followed = followChild(child);
+  await followed.waitFor((l) => l.msg === 'registered worker', 'the worker to register with livekit-server', 60_000);
+
+  const recordFile = (room: string) => readdirSync(recordDir).find((f) => f.startsWith(`${room}-`));
+  const record = (room: string): RecordLine[] => {
+    const file = recordFile(room);
+    if (!file) throw new Error(`no session record for room ${room} in ${recordDir}`);
+    return readFileSync(join(recordDir, file), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RecordLine);
+  };
+  const worker: AgentWorker = {
+    ...followed,
+    pid: child.pid!,
+    recordDir,
+    record,
+    waitForRecord: (room, match, what, timeoutMs = 60_000) =>
+      eventually(() => (recordFile(room) ? record(room).find(match) : undefined), `${what} in the record of ${room}`, timeoutMs),
+    async job(room) {
+      const file = await eventually(() => recordFile(room), `the session record of ${room}`);
+      const id = file.slice(room.length + 1, -'.jsonl'.length);
+      const started = await followed.waitFor((l) => l.msg === 'job started' && l.jobID === id, `job ${id} to start`);
+      return { id, pid: started.pid! };
+    },
+    killLines: () => followed.lines.filter((l: Line) => typeof l.msg === 'string' && KILL_LINES.some((re) => re.test(l.msg!))).map((l) => l.msg!),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGINT');
+        setTimeout(() => child.kill('SIGINT'), 200).unref();
+        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await followed.exited;
+        clearTimeout(killer);
+      }
+      for (const pid of new Set(followed.lines.map((l) => l.pid))) if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+    },
+  };
+  return worker;
+}
