@@ -4,6 +4,8 @@ import { LongFilesFirst } from './test/support/sequencer.js';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The real-stack suite runs on its own (npm run test:e2e, vitest.e2e.config.ts): npm test needs Node alone.
+    exclude: ['test/e2e/**', '**/node_modules/**'],
     // The build the tests' child processes run (worker, job processes, commands): once, before any file.
     globalSetup: ['test/support/globalSetup.ts'],
     // The exhaustive graph and the 10,000-call property test take seconds, not minutes; this is a hang guard only.

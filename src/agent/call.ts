@@ -4,11 +4,12 @@
  * in the framework's job process; the worker tests and the benchmark run that same entry without a room.
  */
 import { voice, type JobContext } from '@livekit/agents';
-import { RoomEvent, TrackSource, type DisconnectReason, type Participant, type RemoteParticipant } from '@livekit/rtc-node';
+import { DisconnectReason, RoomEvent, TrackSource, type Participant, type RemoteParticipant, type RemoteTrack } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CallEvent, CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
-import { calleeSpeechEvent, disconnectEffect } from '../bridge/roomEvents.js';
+import { CalleeSpeech } from '../bridge/calleeSpeech.js';
+import { disconnectEffect } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
 import type { AgentConfig } from '../config/schema.js';
 import { isDialedIdentity, SipDialer } from '../dialer/sipDialer.js';
@@ -108,6 +109,7 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     const reason: CloseReason | string = bridge.closeReason ?? 'job_shutdown';
     const r = await lifecycle.shutdown(reason);
     bridge.dispose();
+    calleeSpeech.dispose();
     resolveReport(r);
     // The job process exits right after this callback without flushing the tracer: export the call span now, within
     // what is left of shutdown.budget.
@@ -129,17 +131,25 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   });
 
   // A dialed participant (the callee) in a conference: the session's input hears only the caller, so presence hears
-  // the callee through the room's active speakers. A leg answering-machine detection is still deciding about, or one
-  // a machine answered, is no callee.
+  // the callee through the room's active speakers and through the session's VAD on the callee's own track (a SIP leg
+  // carries no audio levels: calleeSpeech.ts). A leg answering-machine detection is still deciding about, or one a
+  // machine answered, is no callee.
   const isCallee = (identity: string) => isDialedIdentity(identity) && bridge.mayBeCallee(identity);
-  let calleeSpeaking = false;
-  ctx.room.on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) => {
-    const event = calleeSpeechEvent(calleeSpeaking, speakers, isCallee);
-    if (event?.type !== 'CALLEE_SPEAKING') return;
-    calleeSpeaking = event.speaking;
-    inbound({ type: 'calleeSpeech', speaking: event.speaking }, event);
+  const calleeSpeech = new CalleeSpeech(isCallee, (speaking) => inbound({ type: 'calleeSpeech', speaking }, { type: 'CALLEE_SPEAKING', speaking }));
+  ctx.room.on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) => calleeSpeech.speakers(speakers.map((p) => p.identity)));
+  ctx.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _pub: unknown, p: RemoteParticipant) => {
+    if (isDialedIdentity(p.identity) && session.vad) calleeSpeech.listen(p.identity, track, session.vad);
   });
+  ctx.room.on(RoomEvent.TrackUnsubscribed, (_track: RemoteTrack, _pub: unknown, p: RemoteParticipant) => calleeSpeech.stop(p.identity));
   ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
+    calleeSpeech.stop(p.identity);
+    // A deleted room removes everyone else before the agent: on the real server the caller's and the callee's
+    // departures (reason ROOM_DELETED) arrive before the agent's own Disconnected. That is the room going, not a
+    // hang-up.
+    if (p.disconnectReason === DisconnectReason.ROOM_DELETED) {
+      const { entry, event } = disconnectEffect(DisconnectReason.ROOM_DELETED);
+      return inbound(entry, event);
+    }
     if (caller && p.identity === caller.identity) inbound({ type: 'callerHangup' }, { type: 'CALLER_DISCONNECTED' });
     else if (isDialedIdentity(p.identity) && bridge.dialedParticipantLeft(p.identity)) inbound({ type: 'calleeLeft' }, { type: 'CALLEE_LEFT' });
   });

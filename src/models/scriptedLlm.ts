@@ -30,6 +30,8 @@ export interface ScriptedLlmOptions {
   checkInInstructions: string;
   /** The answer to a generated check-in. */
   checkIn: () => string;
+  /** A tool call to answer a user turn with instead of a reply (then `reply` answers the tool's output). */
+  toolCall?: (userInput: string) => { name: string; args: Record<string, unknown> } | null;
   /** Time to first token, milliseconds. */
   latencyMs: number;
   /** Fault injection: an error to fail this turn with. */
@@ -59,7 +61,9 @@ export class ScriptedLLM extends voice.testing.FakeLLM {
   override lookup(input: string): voice.testing.FakeLLMResponse {
     const failure = this.script.fault?.(input === CHECK_IN_MARKER);
     if (failure) throw failure;
-    const content = input === CHECK_IN_MARKER ? this.script.checkIn() : this.script.reply(input);
-    return { input, type: 'llm', content, ttft: this.script.latencyMs, duration: 0 };
+    if (input === CHECK_IN_MARKER) return { input, type: 'llm', content: this.script.checkIn(), ttft: this.script.latencyMs, duration: 0 };
+    const call = this.script.toolCall?.(input);
+    if (call) return { input, type: 'llm', toolCalls: [call], ttft: this.script.latencyMs, duration: 0 };
+    return { input, type: 'llm', content: this.script.reply(input), ttft: this.script.latencyMs, duration: 0 };
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * Outbound dials through the real SIP bridge to sipp phones: the dial guard while a leg rings past the caller's
+ * away timeout, each way a dial can end (answered, busy, declined, unanswered, hung up by the callee), and a backend
+ * deleting the room mid-dial.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { exitOf } from '../support/worker/run.js';
+import { startAgentWorker, type AgentWorker, type RecordLine } from './support/agentWorker.js';
+import { chat, e2eConfig, outboundTrunk, webCall, type WebCall } from './support/call.js';
+import { startCallee, type Phone } from './support/phone.js';
+import { eventually, roomService, STACK } from './support/stack.js';
+
+const NUMBER = '+15551230001';
+const CALLEE_PORT = 5070;
+
+const between = (record: RecordLine[], from: (l: RecordLine) => boolean, to: (l: RecordLine) => boolean) => {
+  const a = record.findIndex(from);
+  const b = record.findIndex((l, i) => i > a && to(l));
+  return record.slice(a, b < 0 ? undefined : b + 1);
+};
+
+describe('outbound dials through livekit-sip, on the real server', () => {
+  let worker: AgentWorker;
+  let phone: Phone | undefined;
+  let call: WebCall | undefined;
+  beforeAll(async () => {
+    const trunk = await outboundTrunk(CALLEE_PORT, STACK.ip);
+    worker = await startAgentWorker({ config: e2eConfig(trunk, { closeAction: 'delete-room' }) });
+  });
+  afterEach(async () => {
+    phone?.stop();
+    await call?.caller.leave().catch(() => undefined);
+    phone = undefined;
+    call = undefined;
+  });
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  it('the dial guard: a leg ringing past the away timeout gets no check-in and no CANCEL; answered, the callee is heard through the SFU', async () => {
+    phone = startCallee({ ringMs: 9_000, answer: true }, CALLEE_PORT);
+    call = await webCall(worker, 'guard');
+    const { room } = call;
+    await worker.waitForRecord(room, (l) => l.type === 'userState' && l.state === 'listening', 'the caller to finish speaking', 30_000);
+    await chat(call.caller, `dial ${NUMBER}`);
+    await worker.waitForRecord(room, (l) => l.type === 'dialStart', 'the dial to start', 30_000);
+
+    // The bridge put the ringing leg into the room at once, with its call status.
+    const leg = await eventually(async () => (await roomService().listParticipants(room)).find((p) => p.attributes['sip.callStatus'] === 'ringing'), 'the ringing leg in the room');
+    expect(leg.identity).toMatch(/^sip-15551230001-\d+$/);
+
+    const answered = await worker.waitForRecord(room, (l) => l.type === 'dialEnd', 'the dial to end', 40_000);
+    expect(answered).toMatchObject({ outcome: 'answered' });
+    const record = worker.record(room);
+    const start = record.find((l) => l.type === 'dialStart')!;
+    // It rang for longer than the away timeout (3 s) plus a check-in interval, and the guard held.
+    expect(answered.t! - start.t!).toBeGreaterThan(6);
+    const ringing = between(record, (l) => l.type === 'dialStart', (l) => l.type === 'dialEnd');
+    expect(ringing.filter((l) => l.type === 'checkIn' || l.type === 'goodbye' || l.type === 'sessionClose' || l.type === 'dialCancel')).toEqual([]);
+    expect(phone.received()).not.toContain('CANCEL');
+
+    // In the conference the callee's looped speech reaches the SFU, whose active speakers drive presence.
+    await worker.waitForRecord(room, (l) => l.type === 'calleeSpeech' && l.speaking === true, "the callee's speech (active speakers)", 30_000);
+
+    // A backend ends the call: the room is deleted, the SIP bridge hangs the callee up, the job process exits.
+    await roomService().deleteRoom(room);
+    await worker.waitForRecord(room, (l) => l.type === 'shutdownReport', 'the shutdown report', 30_000);
+    expect(await phone.exited).toBe(0);
+    expect(phone.received()).toContain('BYE');
+    await exitOf(call.job.pid, 30_000);
+    expect(worker.record(room).map((l) => l.type)).toContain('roomDeleted');
+    expect(worker.killLines()).toEqual([]);
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * What several e2e tests share: an outbound trunk to a sipp callee's port, and a call set up with the production
+ * worker, a room and a web caller in it.
+ */
+import { SIPTransport } from '@livekit/protocol';
+import type { AgentConfigInput } from '../../../src/config/schema.js';
+import type { AgentWorker } from './agentWorker.js';
+import { roomService, sipService, uniqueRoom } from './stack.js';
+import { joinWebCaller, type WebCaller } from './webCaller.js';
+
+/** An outbound trunk to `10.77.0.1:port`, where the tests' callee phones answer. */
+export async function outboundTrunk(port: number, ip: string): Promise<string> {
+  const trunk = await sipService().createSipOutboundTrunk(`e2e-callee-${port}`, `${ip}:${port}`, ['+15550000000'], { transport: SIPTransport.SIP_TRANSPORT_UDP });
+  return trunk.sipTrunkId;
+}
+
+export interface WebCall {
+  room: string;
+  caller: WebCaller;
+  job: { id: string; pid: number };
+}
+
+/** A room, the web caller in it (speaking once, then quiet), and the job the worker runs for it. */
+export async function webCall(worker: AgentWorker, what: string, o: { speakFirst?: boolean } = {}): Promise<WebCall> {
+  const room = uniqueRoom(what);
+  await roomService().createRoom({ name: room, emptyTimeout: 60 });
+  const caller = await joinWebCaller(room, o);
+  const job = await worker.job(room);
+  return { room, caller, job };
+}
+
+/** The caller types into the room's chat (`lk.chat`, which the agent's RoomIO reads as a user turn). */
+export async function chat(caller: WebCaller, text: string): Promise<void> {
+  await caller.room.localParticipant!.sendText(text, { topic: 'lk.chat' });
+}
+
+/** An e2e worker config: short presence timings, fixed check-ins, and no AMD unless a test turns it on. */
+export function e2eConfig(trunkId: string, over: AgentConfigInput = {}): AgentConfigInput {
+  return {
+    presence: { userAwayTimeout: 3 },
+    checkIn: { mode: 'fixed', interval: 3, maxPrompts: 2, messages: ['Are you still there?', 'I still cannot hear you.'] },
+    dial: { sipTrunkId: trunkId, ringingTimeout: 20, allow: ['+1555*'], amd: { enabled: false } },
+    ...over,
+  } as AgentConfigInput;
+}
