@@ -12,5 +12,6 @@ export function workerOptions(agent: string, config: AgentConfig, env: NodeJS.Pr
     // Set explicitly: config validation guarantees our bounded shutdown (and what the job process does after it)
     // fits inside the kill timer the worker runs when it closes a job.
     shutdownProcessTimeout: config.shutdown.processTimeout * 1000,
+    loadThreshold: config.worker.loadThreshold,
   });
 }

@@ -1,7 +1,7 @@
 /**
  * What a call's dispatch metadata may change. Dispatch metadata is often built from what a client sent, so it is
  * untrusted: it may tune the call (timings, prompts, counts, texts) but never widen policy. Policy keys are refused
- * (`dial.sipTrunkId`, `dial.amd.models`, `models.*`, `record.*`, `shutdown.*`) or accepted only as far as they narrow
+ * (`dial.sipTrunkId`, `dial.amd.models`, `models.*`, `record.*`, `shutdown.*`, `worker.*`) or accepted only as far as they narrow
  * what the operator configured (`dial.allow` and `endSession.allow` intersected with the configured lists,
  * `dial.deny` only grown, `dial.maxPerCall` and `maxCallDuration.seconds` only lowered). Every refusal names its key
  * path.
@@ -15,7 +15,7 @@ export interface OverrideRejection {
 }
 
 /** Refused outright: who the call is billed to, what runs it, where its data goes, how the worker kills it. */
-const REFUSED = ['dial.sipTrunkId', 'dial.amd.models', 'models', 'record', 'shutdown'] as const;
+const REFUSED = ['dial.sipTrunkId', 'dial.amd.models', 'models', 'record', 'shutdown', 'worker'] as const;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

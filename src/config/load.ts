@@ -99,6 +99,7 @@ export const ENV_OVERRIDES = {
   // Where session records go: in a container, a mounted volume (the container's own disk is gone with it).
   AGENT_RECORD_DIR: ['record', 'dir'],
   AGENT_MODEL_PROVIDER: ['models', 'provider'],
+  AGENT_LOAD_THRESHOLD: ['worker', 'loadThreshold'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Reads env overrides into one override object. Numbers and booleans are parsed; lists are comma separated. */

@@ -224,6 +224,17 @@ const models = z.strictObject({
   instructions: z.string().min(1).default('You are a helpful, concise voice assistant.'),
 });
 
+const worker = z.strictObject({
+  /**
+   * The worker's `loadThreshold` (ServerOptions), fixed when it starts: at this load (the framework measures the
+   * machine's CPU, 0..1) the worker tells the server it is full and takes no new calls; the server itself also stops
+   * dispatching to a worker whose load reaches its `agents.target_load` (0.7). The framework's default, 0.7, suits a
+   * host of its own; above 1 the worker never calls itself full (a host shared with other work, such as the e2e
+   * stack). On LiveKit Cloud the framework ignores it and uses 0.7. Not overridable per call.
+   */
+  loadThreshold: z.number().finite().positive().default(0.7),
+});
+
 export const configSchema = z
   .strictObject({
     presence: presence.prefault({}),
@@ -235,6 +246,7 @@ export const configSchema = z
     maxCallDuration,
     endSession: endSession.prefault({}),
     shutdown: shutdown.prefault({}),
+    worker: worker.prefault({}),
     record: record.prefault({}),
     models: models.prefault({}),
   })

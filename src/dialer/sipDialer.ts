@@ -94,6 +94,9 @@ export function describeFailure(e: unknown): DialResult {
     return status === undefined ? { outcome: 'failed', detail: e.message } : { outcome: outcomeForSipStatus(status), sipStatus: status };
   }
   if (e instanceof TwirpError) {
+    // livekit-sip gives up on a leg that rang past `ringingTimeout` (or never answered at all) with no SIP status:
+    // twirp `canceled`, HTTP 408, "sip request timed out" (measured on the real bridge, test/e2e/dial.test.ts).
+    if (e.status === 408 && e.code === 'canceled') return { outcome: 'no-answer', detail: `no answer (${e.message})` };
     const detail =
       e.status === 401
         ? `the LiveKit API rejected our credentials (401 ${e.code ?? ''}): check LIVEKIT_API_KEY / LIVEKIT_API_SECRET`

@@ -6,8 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf } from '../support/worker/run.js';
 import { startAgentWorker, type AgentWorker, type RecordLine } from './support/agentWorker.js';
-import { chat, e2eConfig, outboundTrunk, webCall, type WebCall } from './support/call.js';
-import { startCallee, type Phone } from './support/phone.js';
+import { dialFromChat, e2eConfig, outboundTrunk, webCall, type WebCall } from './support/call.js';
+import { startCallee, type CalleeScript, type Phone } from './support/phone.js';
 import { eventually, roomService, STACK } from './support/stack.js';
 
 const NUMBER = '+15551230001';
@@ -41,9 +41,7 @@ describe('outbound dials through livekit-sip, on the real server', () => {
     phone = startCallee({ ringMs: 9_000, answer: true }, CALLEE_PORT);
     call = await webCall(worker, 'guard');
     const { room } = call;
-    await worker.waitForRecord(room, (l) => l.type === 'userState' && l.state === 'listening', 'the caller to finish speaking', 30_000);
-    await chat(call.caller, `dial ${NUMBER}`);
-    await worker.waitForRecord(room, (l) => l.type === 'dialStart', 'the dial to start', 30_000);
+    await dialFromChat(worker, call, NUMBER);
 
     // The bridge put the ringing leg into the room at once, with its call status.
     const leg = await eventually(async () => (await roomService().listParticipants(room)).find((p) => p.attributes['sip.callStatus'] === 'ringing'), 'the ringing leg in the room');
@@ -70,5 +68,33 @@ describe('outbound dials through livekit-sip, on the real server', () => {
     await exitOf(call.job.pid, 30_000);
     expect(worker.record(room).map((l) => l.type)).toContain('roomDeleted');
     expect(worker.killLines()).toEqual([]);
+  });
+
+  // Each way a dial can end without a conference, as the real bridge reports it, in the record with its SIP status.
+  it.each<[string, CalleeScript, Record<string, unknown>]>([
+    ['busy (486)', { ringMs: 1_000, reject: 486 }, { outcome: 'busy', sipStatus: 486 }],
+    ['declined (603)', { ringMs: 1_000, reject: 603 }, { outcome: 'failed', sipStatus: 603 }],
+    ['unanswered past dial.ringingTimeout', { ringForever: true }, { outcome: 'no-answer' }],
+  ])('a dial that ends %s is recorded with its outcome, and the call goes on', async (_what, script, expected) => {
+    phone = startCallee(script, CALLEE_PORT);
+    call = await webCall(worker, 'outcome', { metadata: { dial: { ringingTimeout: 4 } } });
+    await dialFromChat(worker, call, NUMBER);
+    const end = await worker.waitForRecord(call.room, (l) => l.type === 'dialEnd', 'the dial to end', 30_000);
+    expect(end).toMatchObject(expected);
+    await phone.exited;
+    if ('ringForever' in script) expect(phone.received()).toContain('CANCEL');
+    // The call goes on: the caller is still served (a check-in comes once they are away).
+    await worker.waitForRecord(call.room, (l) => l.type === 'checkIn', 'a check-in after the dial', 30_000);
+    expect(worker.record(call.room).filter((l) => l.type === 'sessionClose' && (l.t ?? 0) < end.t!)).toEqual([]);
+  });
+
+  it('a callee who hangs up after talking leaves the conference; the call goes on with the caller', async () => {
+    phone = startCallee({ ringMs: 1_000, answer: true, hangUpAfterMs: 4_000 }, CALLEE_PORT);
+    call = await webCall(worker, 'callee-bye');
+    await dialFromChat(worker, call, NUMBER);
+    await worker.waitForRecord(call.room, (l) => l.type === 'dialEnd' && l.outcome === 'answered', 'the answer', 30_000);
+    await worker.waitForRecord(call.room, (l) => l.type === 'calleeLeft', 'the callee leaving', 30_000);
+    expect(await phone.exited).toBe(0);
+    await worker.waitForRecord(call.room, (l) => l.type === 'checkIn', 'a check-in for the caller, after', 30_000);
   });
 });

@@ -30,7 +30,7 @@ describe('an unresponsive web caller, on the real server', () => {
     // What the caller hears is told apart by pitch: the texts of this call must not share one.
     expect(new Set([...CHECK_INS, GOODBYE].map((t) => toneSequence(t).join())).size).toBe(3);
     const room = uniqueRoom('unresponsive');
-    await roomService().createRoom({ name: room, emptyTimeout: 60 });
+    await worker.createRoom(room);
     const caller = await joinWebCaller(room);
     const job = await worker.job(room);
 

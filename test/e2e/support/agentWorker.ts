@@ -5,23 +5,30 @@
  * models (no model service here), a temporary record directory, and the test's config as AGENT_CONFIG_JSON.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { RoomAgentDispatch } from '@livekit/protocol';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfigInput } from '../../../src/config/schema.js';
 import { followChild, type FollowedChild, type Line } from '../../support/childLines.js';
 import { alive, KILL_LINES } from '../../support/worker/run.js';
-import { eventually, ROOT, STACK } from './stack.js';
+import { eventually, roomService, ROOT, STACK } from './stack.js';
 
 export type RecordLine = { type: string; t?: number; [k: string]: unknown };
 
 export interface AgentWorker extends FollowedChild {
   pid: number;
+  /** Where the worker's output is kept. */
+  logFile: string;
+  /** The worker's agent name: rooms get it by explicit dispatch (`createRoom`), never by default. */
+  agentName: string;
   recordDir: string;
   /** The call's session record, once it exists (one JSON object per line). */
   record(room: string): RecordLine[];
   /** Waits for the call's record to hold a line that matches. */
   waitForRecord(room: string, match: (l: RecordLine) => boolean, what: string, timeoutMs?: number): Promise<RecordLine>;
+  /** Creates a room dispatched to this worker (with dispatch metadata, optionally). */
+  createRoom(room: string, metadata?: string): Promise<void>;
   /** The job id and job process of the call in `room` (the framework's "job started" line). */
   job(room: string): Promise<{ id: string; pid: number }>;
   /** The framework's lines saying a process was killed or never finished. */
@@ -31,9 +38,14 @@ export interface AgentWorker extends FollowedChild {
 
 export const DIST_MAIN = join(ROOT, 'dist', 'src', 'agent', 'main.js');
 
+let workers = 0;
+
 export async function startAgentWorker(o: { config?: AgentConfigInput; env?: Record<string, string> } = {}): Promise<AgentWorker> {
   if (!existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: the e2e suite runs the production build (npm run build)`);
   const recordDir = mkdtempSync(join(tmpdir(), 'e2e-records-'));
+  // A named agent, as most deployments are: only rooms dispatched to it reach it, so rooms other tests create on the
+  // same server (the contract test's, a second worker's) never do.
+  const agentName = `e2e-${process.pid}-${workers++}`;
   const child = spawn('ip', ['netns', 'exec', STACK.agentNs, process.execPath, DIST_MAIN, 'start', '--log-level', 'debug'], {
     cwd: ROOT,
     env: {
@@ -46,10 +58,18 @@ export async function startAgentWorker(o: { config?: AgentConfigInput; env?: Rec
       AGENT_MODEL_PROVIDER: 'scripted',
       AGENT_RECORD_DIR: recordDir,
       AGENT_CONFIG_JSON: JSON.stringify(o.config ?? {}),
+      AGENT_NAME: agentName,
+      // The test host is shared (see stack/livekit.yaml, agents.target_load): the worker never calls itself full.
+      AGENT_LOAD_THRESHOLD: '100',
       ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Everything the worker and its job processes print is also kept beside the stack's logs, for a failing test.
+  const logFile = join(STACK.logs, `worker-${agentName}.log`);
+  const log = createWriteStream(logFile);
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
   const followed = followChild(child);
   await followed.waitFor((l) => l.msg === 'registered worker', 'the worker to register with livekit-server', 60_000);
 
@@ -61,11 +81,16 @@ export async function startAgentWorker(o: { config?: AgentConfigInput; env?: Rec
   };
   const worker: AgentWorker = {
     ...followed,
+    logFile,
     pid: child.pid!,
+    agentName,
     recordDir,
     record,
     waitForRecord: (room, match, what, timeoutMs = 60_000) =>
-      eventually(() => (recordFile(room) ? record(room).find(match) : undefined), `${what} in the record of ${room}`, timeoutMs),
+      eventually(() => (recordFile(room) ? record(room).find(match) : undefined), `${what} in the record of ${room} (worker log: ${logFile})`, timeoutMs),
+    async createRoom(room, metadata) {
+      await roomService().createRoom({ name: room, emptyTimeout: 60, agents: [new RoomAgentDispatch({ agentName, metadata: metadata ?? '' })] });
+    },
     async job(room) {
       const file = await eventually(() => recordFile(room), `the session record of ${room}`);
       const id = file.slice(room.length + 1, -'.jsonl'.length);

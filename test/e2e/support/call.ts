@@ -5,7 +5,7 @@
 import { SIPTransport } from '@livekit/protocol';
 import type { AgentConfigInput } from '../../../src/config/schema.js';
 import type { AgentWorker } from './agentWorker.js';
-import { roomService, sipService, uniqueRoom } from './stack.js';
+import { sipService, uniqueRoom } from './stack.js';
 import { joinWebCaller, type WebCaller } from './webCaller.js';
 
 /** An outbound trunk to `10.77.0.1:port`, where the tests' callee phones answer. */
@@ -20,11 +20,11 @@ export interface WebCall {
   job: { id: string; pid: number };
 }
 
-/** A room, the web caller in it (speaking once, then quiet), and the job the worker runs for it. */
-export async function webCall(worker: AgentWorker, what: string, o: { speakFirst?: boolean } = {}): Promise<WebCall> {
+/** A room (dispatched to the worker, with per-call metadata), the web caller in it (speaking once, then quiet), and the job the worker runs for it. */
+export async function webCall(worker: AgentWorker, what: string, o: { speakFirst?: boolean; metadata?: object } = {}): Promise<WebCall> {
   const room = uniqueRoom(what);
-  await roomService().createRoom({ name: room, emptyTimeout: 60 });
-  const caller = await joinWebCaller(room, o);
+  await worker.createRoom(room, o.metadata ? JSON.stringify(o.metadata) : undefined);
+  const caller = await joinWebCaller(room, o.speakFirst === undefined ? {} : { speakFirst: o.speakFirst });
   const job = await worker.job(room);
   return { room, caller, job };
 }
@@ -42,4 +42,11 @@ export function e2eConfig(trunkId: string, over: AgentConfigInput = {}): AgentCo
     dial: { sipTrunkId: trunkId, ringingTimeout: 20, allow: ['+1555*'], amd: { enabled: false } },
     ...over,
   } as AgentConfigInput;
+}
+
+/** The caller asks for a dial in the chat once they have finished speaking; resolves when the dial has started. */
+export async function dialFromChat(worker: AgentWorker, call: WebCall, number: string): Promise<void> {
+  await worker.waitForRecord(call.room, (l) => l.type === 'userState' && l.state === 'listening', 'the caller to finish speaking', 30_000);
+  await chat(call.caller, `dial ${number}`);
+  await worker.waitForRecord(call.room, (l) => l.type === 'dialStart' && l.number === number, `the dial to ${number} to start`, 30_000);
 }
