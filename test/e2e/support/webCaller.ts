@@ -18,7 +18,6 @@ import {
   type RemoteParticipant,
   type RemoteTrack,
 } from '@livekit/rtc-node';
-import { tokenize } from '@livekit/agents';
 import { AccessToken } from 'livekit-server-sdk';
 import { TONE_BASE_HZ, TONE_STEP_HZ, TONE_STEPS, toneFrequency } from '../../../src/models/toneTts.js';
 import { readWav, WAV_SAMPLE_RATE } from '../../support/wav.js';
@@ -43,7 +42,7 @@ export interface WebCaller {
   room: Room;
   /** Every tone heard so far. */
   tones: HeardTone[];
-  /** Whether the text was heard: its sentences' tones in order, each for at least `minMs`. */
+  /** Whether the text was heard: its sentences' tones in order (see toneSequences), each for at least `minMs`. */
   heard(text: string, minMs?: number): boolean;
   /** Plays the speech WAV once more, then the quiet line goes on. */
   speak(): Promise<void>;
@@ -62,11 +61,19 @@ export async function token(room: string, identity: string, attributes: Record<s
 }
 
 /**
- * The pitches a text is heard as, in order: the session's TTS stream adapter speaks a non-streaming TTS sentence by
- * sentence, with the framework's basic sentence tokenizer (voice/agent.ts), so each sentence is a tone of its own.
+ * The pitch sequences a text may be heard as. The session's TTS stream adapter speaks a non-streaming TTS sentence by
+ * sentence (voice/agent.ts: the framework's basic sentence tokenizer), and its stream joins a short sentence to its
+ * neighbour depending on how the text arrived: any grouping of consecutive sentences is possible, each group one tone.
  */
-export function toneSequence(text: string): number[] {
-  return new tokenize.basic.SentenceTokenizer().tokenize(text).map(toneFrequency);
+export function toneSequences(text: string): number[][] {
+  const pieces = text.trim().split(/(?<=[.!?])\s+/);
+  const out: number[][] = [];
+  const walk = (from: number, acc: number[]) => {
+    if (from === pieces.length) return void out.push(acc);
+    for (let to = from + 1; to <= pieces.length; to++) walk(to, [...acc, toneFrequency(pieces.slice(from, to).join(' '))]);
+  };
+  walk(0, []);
+  return out;
 }
 
 /** Goertzel power of `hz` in `x`. */
@@ -151,10 +158,11 @@ export async function joinWebCaller(roomName: string, o: { identity?: string; sp
     tones,
     now,
     heard(text, minMs = 300) {
-      const want = toneSequence(text);
-      let i = 0;
-      for (const t of tones) if (i < want.length && t.hz === want[i] && t.endMs - t.startMs >= minMs) i++;
-      return i === want.length;
+      return toneSequences(text).some((want) => {
+        let i = 0;
+        for (const t of tones) if (i < want.length && t.hz === want[i] && t.endMs - t.startMs >= minMs) i++;
+        return i === want.length;
+      });
     },
     speak: () =>
       new Promise<void>((resolve) => {
