@@ -62,6 +62,14 @@ export class CallBridge {
   private readonly screening = new Map<string, { left: boolean }>();
   /** Legs a machine answered: never callees. */
   private readonly machineLegs = new Set<string>();
+  /** Legs whose dial settled answered by a person: the conference's callees, until they leave. */
+  private readonly callees = new Set<string>();
+  /**
+   * Dialed participants that left before their dial settled. On the real SIP bridge a dialed leg is in the room from
+   * the moment dialing starts, so a busy or unanswered leg leaves too (USER_REJECTED, USER_UNAVAILABLE): it never was
+   * a callee. Only if its dial then settles answered (it hung up right after answering) does its leaving count.
+   */
+  private readonly departed = new Set<string>();
   /** dial.holdCaller.audioInput: the caller is on hold; the session's input is off unless it listens to a leg. */
   private callerHeld = false;
   private legListening = false;
@@ -165,22 +173,28 @@ export class CallBridge {
   }
 
   /**
-   * Whether a dialed participant counts as a callee (its speech and its leaving are presence's business): not while
-   * answering-machine detection is still deciding about it, and never once a machine answered.
+   * Whether a dialed participant counts as a callee (its speech and its leaving are presence's business): only once its
+   * dial settled answered by a person. Not while it rings, nor while answering-machine detection decides about it,
+   * and never once a machine answered.
    */
   mayBeCallee(identity: string): boolean {
-    return !this.screening.has(identity) && !this.machineLegs.has(identity);
+    return this.callees.has(identity);
   }
 
   /**
-   * A dialed participant left the room. Returns whether to report it now (record `calleeLeft`, send CALLEE_LEFT). A
-   * leg under answering-machine detection is not a callee yet: if its dial then settles answered, the bridge reports
-   * its leaving right after. A machine's leg never was one.
+   * A dialed participant left the room. Returns whether to report it now (record `calleeLeft`, send CALLEE_LEFT): only
+   * when it was a callee and no other callee remains, since the machine knows one conference, not each leg. A leg
+   * whose dial has not settled is not a callee yet: if its dial then settles answered, the bridge reports its leaving
+   * right after. A busy, unanswered or machine leg never was one.
    */
   dialedParticipantLeft(identity: string): boolean {
     const screening = this.screening.get(identity);
     if (screening) screening.left = true;
-    return this.mayBeCallee(identity);
+    if (!this.callees.delete(identity)) {
+      this.departed.add(identity);
+      return false;
+    }
+    return this.callees.size === 0;
   }
 
   /** Awaits every task the bridge started (speech playouts, dials, the close, the room deletion). */
@@ -249,7 +263,10 @@ export class CallBridge {
                 ? { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome }
                 : { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome, sipStatus: r.sipStatus },
             );
-            if (r.calleeLeft && r.outcome === 'answered' && !this.isEnded) {
+            if (r.outcome !== 'answered' || !r.identity) return;
+            if (!r.calleeLeft && !this.departed.has(r.identity)) return void this.callees.add(r.identity);
+            // It answered and has already left: report it now, unless another callee is still in the call.
+            if (this.callees.size === 0 && !this.isEnded) {
               this.record({ type: 'calleeLeft' });
               this.send({ type: 'CALLEE_LEFT' });
             }

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf } from '../support/worker/run.js';
 import { startAgentWorker, type AgentWorker, type RecordLine } from './support/agentWorker.js';
-import { dialFromChat, e2eConfig, outboundTrunk, webCall, type WebCall } from './support/call.js';
+import { chat, dialFromChat, e2eConfig, outboundTrunk, webCall, type WebCall } from './support/call.js';
 import { startCallee, type CalleeScript, type Phone } from './support/phone.js';
 import { eventually, roomService, STACK } from './support/stack.js';
 
@@ -96,5 +96,26 @@ describe('outbound dials through livekit-sip, on the real server', () => {
     await worker.waitForRecord(call.room, (l) => l.type === 'calleeLeft', 'the callee leaving', 30_000);
     expect(await phone.exited).toBe(0);
     await worker.waitForRecord(call.room, (l) => l.type === 'checkIn', 'a check-in for the caller, after', 30_000);
+  });
+
+  it('two dials, the first answered and the second busy: the busy leg leaving does not end the conference', async () => {
+    const second = '+15551230009';
+    phone = startCallee({ ringMs: 1_000, answer: true }, CALLEE_PORT, { busyNumber: second });
+    call = await webCall(worker, 'two-dials');
+    await dialFromChat(worker, call, NUMBER);
+    const answered = await worker.waitForRecord(call.room, (l) => l.type === 'dialEnd' && l.outcome === 'answered', 'the first callee answering', 30_000);
+    // Typed once the agent has answered and is listening again: a text turn typed while a spoken one is still being
+    // committed is interrupted by it (the framework's RoomIO text input), and would never reach the model.
+    await worker.waitForRecord(call.room, (l) => l.type === 'agentState' && l.state === 'listening' && l.t! > answered.t!, 'the agent listening again', 30_000);
+    await chat(call.caller, `dial ${second}`);
+    const busy = await worker.waitForRecord(call.room, (l) => l.type === 'dialEnd' && l.number === second, 'the second dial to end', 30_000);
+    expect(busy).toMatchObject({ outcome: 'busy', sipStatus: 486 });
+    // The first callee is still in the call: their speech still counts, and nobody is told the call is over.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const after = worker.record(call.room).filter((l) => (l.t ?? 0) >= busy.t!);
+    expect(after.filter((l) => l.type === 'calleeLeft' || l.type === 'sessionClose' || l.type === 'goodbye')).toEqual([]);
+    expect((await roomService().listParticipants(call.room)).map((p) => p.attributes['sip.callStatus'])).toContain('active');
+    await roomService().deleteRoom(call.room);
+    await worker.waitForRecord(call.room, (l) => l.type === 'shutdownReport', 'the shutdown report', 30_000);
   });
 });

@@ -85,8 +85,11 @@ Content-Length: 0
   ]]></send>
   <recv response="200" next="end"/>`;
 
-/** The callee's scenario: ring, then answer / reject / wait for the CANCEL. */
-export function calleeScenario(s: CalleeScript, audio: string): string {
+/**
+ * The callee's scenario: ring, then answer / reject / wait for the CANCEL. With `busyNumber`, a call to that number
+ * on the same phone is rejected at once with 486 instead (two dials through one trunk).
+ */
+export function calleeScenario(s: CalleeScript, audio: string, busyNumber?: string): string {
   const ringing = 'ringForever' in s ? '<recv request="CANCEL" next="cancelled"/>' : `<recv request="CANCEL" timeout="${s.ringMs}" ontimeout="ring_over" next="cancelled"/>`;
   let after = '';
   if ('reject' in s) after = `${reply(`${s.reject} Rejected`)}\n  <recv request="ACK" next="end"/>`;
@@ -112,12 +115,18 @@ ${SDP}
   }
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="callee">
-  <recv request="INVITE" rrs="true"/>
+  <recv request="INVITE" rrs="true">${busyNumber ? `
+    <action><ereg regexp="^INVITE sip:\\${busyNumber}@" search_in="msg" check_it="false" assign_to="busy"/></action>` : ''}
+  </recv>${busyNumber ? `
+  <nop test="busy" next="busy"/>` : ''}
   ${reply('180 Ringing')}
   ${ringing}
   <label id="ring_over"/>
   ${after}
   <nop next="end"/>
+  <label id="busy"/>
+  ${reply('486 Busy Here')}
+  <recv request="ACK" next="end"/>
   <label id="cancelled"/>
   ${reply('200 OK', false)}
   <send><![CDATA[
@@ -179,13 +188,13 @@ Content-Length: 0
 `;
 }
 
-function runSipp(name: string, xml: string, args: string[], p: number): Phone {
+function runSipp(name: string, xml: string, args: string[], p: number, calls = 1): Phone {
   const scenario = join(dir, `${name}-${p}.xml`);
   writeFileSync(scenario, xml);
   const messages = join(dir, `${name}-${p}.messages.log`);
   const child = spawn(
     'sipp',
-    [...args, '-sf', scenario, '-i', STACK.ip, '-p', String(p), '-mp', String(20_000 + (p - 5000) * 10), '-m', '1', '-nostdin', '-trace_msg', '-message_file', messages, '-trace_err', '-error_file', join(dir, `${name}-${p}.errors.log`)],
+    [...args, '-sf', scenario, '-i', STACK.ip, '-p', String(p), '-mp', String(20_000 + (p - 5000) * 10), '-m', String(calls), '-nostdin', '-trace_msg', '-message_file', messages, '-trace_err', '-error_file', join(dir, `${name}-${p}.errors.log`)],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -204,8 +213,8 @@ function runSipp(name: string, xml: string, args: string[], p: number): Phone {
 }
 
 /** A callee on `port`, where a test's outbound trunk points (one phone at a time per port). */
-export function startCallee(script: CalleeScript, port: number): Phone {
-  return runSipp('callee', calleeScenario(script, alawAudio()), [], port);
+export function startCallee(script: CalleeScript, port: number, o: { busyNumber?: string } = {}): Phone {
+  return runSipp('callee', calleeScenario(script, alawAudio(), o.busyNumber), [], port, o.busyNumber ? 2 : 1);
 }
 
 export function startCaller(number: string, o: { hangUpAfterMs?: number } = {}): Phone {
