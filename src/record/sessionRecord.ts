@@ -22,6 +22,9 @@ export interface RecordSink {
 }
 
 /** A file per session in `dir` (created if missing): `<dir>/<session>.jsonl`. */
+/** The file a session's record goes to in its directory: the session id, kept to a safe alphabet. */
+export const recordFileName = (session: string): string => `${session.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`;
+
 export class JsonlFileSink implements RecordSink {
   readonly path: string;
   private fd: number | null;
@@ -29,8 +32,7 @@ export class JsonlFileSink implements RecordSink {
 
   constructor(dir: string, session: string, private readonly onError: (e: Error) => void = () => {}) {
     mkdirSync(dir, { recursive: true });
-    // The session id becomes a file name: keep it to a safe alphabet.
-    this.path = join(dir, `${session.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+    this.path = join(dir, recordFileName(session));
     this.fd = openSync(this.path, 'a');
   }
 

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf } from '../support/worker/run.js';
 import { startAgentWorker, type AgentWorker, type RecordLine } from './support/agentWorker.js';
-import { chat, dialFromChat, e2eConfig, outboundTrunk, webCall, type WebCall } from './support/call.js';
+import { chat, dialFromChat, e2eConfig, outboundTrunk, removeTrunks, webCall, type WebCall } from './support/call.js';
 import { startCallee, type CalleeScript, type Phone } from './support/phone.js';
 import { eventually, roomService, STACK } from './support/stack.js';
 
@@ -35,6 +35,7 @@ describe('outbound dials through livekit-sip, on the real server', () => {
   });
   afterAll(async () => {
     await worker?.stop();
+    await removeTrunks();
   });
 
   it('the dial guard: a leg ringing past the away timeout gets no check-in and no CANCEL; answered, the callee is heard through the SFU', async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exitOf } from '../support/worker/run.js';
 import { startAgentWorker, type AgentWorker } from './support/agentWorker.js';
-import { dialFromChat, e2eConfig, outboundTrunk, webCall, type WebCall } from './support/call.js';
+import { dialFromChat, e2eConfig, outboundTrunk, removeTrunks, webCall, type WebCall } from './support/call.js';
 import { startCallee, type Phone } from './support/phone.js';
 import { eventually, ROOT, roomService, STACK } from './support/stack.js';
 
@@ -37,6 +37,7 @@ describe('ending a call from outside, on the real server', () => {
   });
   afterAll(async () => {
     await worker?.stop();
+    await removeTrunks();
   });
 
   /** The call's shutdown report, after which its job process must exit by itself with no kill line. */

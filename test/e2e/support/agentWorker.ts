@@ -5,11 +5,12 @@
  * models (no model service here), a temporary record directory, and the test's config as AGENT_CONFIG_JSON.
  */
 import { spawn } from 'node:child_process';
-import { RoomAgentDispatch } from '@livekit/protocol';
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RoomAgentDispatch } from 'livekit-server-sdk';
 import type { AgentConfigInput } from '../../../src/config/schema.js';
+import { recordFileName } from '../../../src/record/sessionRecord.js';
 import { followChild, type FollowedChild, type Line } from '../../support/childLines.js';
 import { alive, KILL_LINES } from '../../support/worker/run.js';
 import { eventually, roomService, ROOT, STACK } from './stack.js';
@@ -73,7 +74,8 @@ export async function startAgentWorker(o: { config?: AgentConfigInput; env?: Rec
   const followed = followChild(child);
   await followed.waitFor((l) => l.msg === 'registered worker', 'the worker to register with livekit-server', 60_000);
 
-  const recordFile = (room: string) => readdirSync(recordDir).find((f) => f.startsWith(`${room}-`));
+  // startCall names the record `${room}-${jobId}`, as a file name (recordFileName keeps it to a safe alphabet).
+  const recordFile = (room: string) => readdirSync(recordDir).find((f) => f.startsWith(recordFileName(`${room}-`).replace(/\.jsonl$/, '')));
   const record = (room: string): RecordLine[] => {
     const file = recordFile(room);
     if (!file) throw new Error(`no session record for room ${room} in ${recordDir}`);
@@ -93,7 +95,7 @@ export async function startAgentWorker(o: { config?: AgentConfigInput; env?: Rec
     },
     async job(room) {
       const file = await eventually(() => recordFile(room), `the session record of ${room}`);
-      const id = file.slice(room.length + 1, -'.jsonl'.length);
+      const id = file.slice(room.length + 1, -'.jsonl'.length); // a job id (AJ_...) is already of the safe alphabet
       const started = await followed.waitFor((l) => l.msg === 'job started' && l.jobID === id, `job ${id} to start`);
       return { id, pid: started.pid! };
     },

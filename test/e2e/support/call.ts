@@ -8,10 +8,18 @@ import type { AgentWorker } from './agentWorker.js';
 import { sipService, uniqueRoom } from './stack.js';
 import { joinWebCaller, type WebCaller } from './webCaller.js';
 
-/** An outbound trunk to `10.77.0.1:port`, where the tests' callee phones answer. */
+const trunks: string[] = [];
+
+/** An outbound trunk to `10.77.0.1:port`, where the tests' callee phones answer (removed by `removeTrunks`). */
 export async function outboundTrunk(port: number, ip: string): Promise<string> {
   const trunk = await sipService().createSipOutboundTrunk(`e2e-callee-${port}`, `${ip}:${port}`, ['+15550000000'], { transport: SIPTransport.SIP_TRANSPORT_UDP });
+  trunks.push(trunk.sipTrunkId);
   return trunk.sipTrunkId;
+}
+
+/** Removes the trunks this file made: they live in redis, beyond the test run. */
+export async function removeTrunks(): Promise<void> {
+  for (const id of trunks.splice(0)) await sipService().deleteSipTrunk(id);
 }
 
 export interface WebCall {

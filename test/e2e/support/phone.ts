@@ -33,10 +33,13 @@ export interface Phone {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'e2e-sipp-'));
-/** The speech WAV as G.711 A-law at 8 kHz, what sipp's rtp_stream plays (made once with sox). */
-function alawAudio(): string {
-  const file = join(dir, 'speech-alaw.wav');
-  if (!existsSync(file)) execFileSync('sox', [SPEECH_WAV, '-r', '8000', '-c', '1', '-e', 'a-law', file]);
+/**
+ * The speech WAV as G.711 A-law at 8 kHz, what sipp's rtp_stream plays in a loop (made once with sox), followed by
+ * `quietSeconds` of silence: a phone that says one sentence and then stays on the line, quiet.
+ */
+function alawAudio(quietSeconds = 0): string {
+  const file = join(dir, `speech-alaw-${quietSeconds}.wav`);
+  if (!existsSync(file)) execFileSync('sox', [SPEECH_WAV, '-r', '8000', '-c', '1', '-e', 'a-law', file, 'pad', '0', String(quietSeconds)]);
   return file;
 }
 
@@ -217,6 +220,6 @@ export function startCallee(script: CalleeScript, port: number, o: { busyNumber?
   return runSipp('callee', calleeScenario(script, alawAudio(), o.busyNumber), [], port, o.busyNumber ? 2 : 1);
 }
 
-export function startCaller(number: string, o: { hangUpAfterMs?: number } = {}): Phone {
-  return runSipp('caller', callerScenario(number, alawAudio(), o.hangUpAfterMs), [`${STACK.ip}:5060`], freshPort());
+export function startCaller(number: string, o: { hangUpAfterMs?: number; quietSeconds?: number } = {}): Phone {
+  return runSipp('caller', callerScenario(number, alawAudio(o.quietSeconds), o.hangUpAfterMs), [`${STACK.ip}:5060`], freshPort());
 }

@@ -1,0 +1,64 @@
+/**
+ * Caller hold while dialing (`dial.holdCaller`), against the real server's defaults (remote unmute disabled): in each
+ * mode the caller is not heard while the leg rings, and is heard again once the dial has ended.
+ */
+import { TrackSource } from 'livekit-server-sdk';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentConfigInput } from '../../src/config/schema.js';
+import { startAgentWorker, type AgentWorker } from './support/agentWorker.js';
+import { dialFromChat, e2eConfig, outboundTrunk, removeTrunks, webCall, type WebCall } from './support/call.js';
+import { startCallee, type Phone } from './support/phone.js';
+import { eventually, roomService, STACK } from './support/stack.js';
+
+const NUMBER = '+15551230003';
+const CALLEE_PORT = 5072;
+
+/** Whether the server has the caller's microphone track muted. */
+async function micMuted(room: string, identity: string): Promise<boolean | undefined> {
+  const p = (await roomService().listParticipants(room)).find((x) => x.identity === identity);
+  return p?.tracks.find((t) => t.source === TrackSource.MICROPHONE)?.muted;
+}
+
+describe.each<[string, AgentConfigInput['dial']]>([
+  ['audioInput', { holdCaller: { audioInput: true } }],
+  ['muteTrack', { holdCaller: { muteTrack: true } }],
+])('caller hold (%s) on the real server', (mode, dial) => {
+  let worker: AgentWorker;
+  let phone: Phone | undefined;
+  let call: WebCall | undefined;
+  beforeAll(async () => {
+    const trunk = await outboundTrunk(CALLEE_PORT, STACK.ip);
+    const base = e2eConfig(trunk);
+    // Long presence timings: the only speech events are the ones this test makes.
+    worker = await startAgentWorker({ config: { ...base, presence: { userAwayTimeout: 30 }, dial: { ...base.dial, ...dial } } });
+  });
+  afterEach(async () => {
+    phone?.stop();
+    await call?.caller.leave().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await removeTrunks();
+  });
+
+  it('the caller is not heard while the leg rings, and is heard again after the dial', async () => {
+    phone = startCallee({ ringMs: 8_000, answer: true, hangUpAfterMs: 1_000 }, CALLEE_PORT);
+    call = await webCall(worker, `hold-${mode}`);
+    const { room, caller } = call;
+    await dialFromChat(worker, call, NUMBER);
+    const held = await worker.waitForRecord(room, (l) => l.type === 'holdCaller', 'the caller held', 10_000);
+    if (mode === 'muteTrack') await eventually(async () => ((await micMuted(room, caller.identity)) ? true : undefined), 'the server to mute the caller');
+
+    // The caller speaks while the leg rings: nobody hears them (no speech reaches the session).
+    await caller.speak();
+    const end = await worker.waitForRecord(room, (l) => l.type === 'dialEnd', 'the dial to end', 30_000);
+    expect(worker.record(room).filter((l) => l.type === 'userState' && l.state === 'speaking' && l.t! > held.t! && l.t! < end.t!)).toEqual([]);
+    await worker.waitForRecord(room, (l) => l.type === 'releaseCaller', 'the caller released', 10_000);
+    if (mode === 'muteTrack') await eventually(async () => ((await micMuted(room, caller.identity)) === false ? true : undefined), 'the server to unmute the caller', 10_000);
+
+    // After the dial the caller speaks again, and is heard.
+    const released = worker.record(room).find((l) => l.type === 'releaseCaller')!;
+    await caller.speak();
+    await worker.waitForRecord(room, (l) => l.type === 'userState' && l.state === 'speaking' && l.t! > released.t!, 'the caller heard again', 20_000);
+  });
+});
