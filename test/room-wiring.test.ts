@@ -303,19 +303,23 @@ describe('the end-session RPC (agent.endSession on the agent participant)', () =
   });
 });
 
-describe("caller hold (dial.holdCaller.muteTrack): the caller's microphone among their tracks", () => {
-  it("mutes the caller's microphone track by its sid through MutePublishedTrack for the dial, and unmutes it after", async () => {
-    const { job, record } = await call({ dial: { holdCaller: { muteTrack: true } } }, { sip: busy });
+describe("caller hold (dial.holdCaller.muteTrack): the leg being dialed stops receiving the caller's microphone", () => {
+  it("unsubscribes the dialed leg from the caller's microphone (by its sid) for the dial, subscribes it again after, and never mutes the track", async () => {
+    const { job, room, record } = await call({ dial: { holdCaller: { muteTrack: true }, ...NO_AMD } }, { sip: { [MANAGER]: { outcome: 'answered', ringSeconds: 1 } } });
     expect(job.call.bridge.requestDial(MANAGER)).toBeNull();
+    // The real SIP bridge puts the leg in the room as soon as dialing starts.
+    await dialRinging(job);
+    room.join({ identity: CALLEE, kind: ParticipantKind.SIP }, { announce: true });
     await recorded(record, 'releaseCaller');
-    await until(() => expect(apiCalls(job, 'RoomService/MutePublishedTrack')).toHaveLength(2));
+    await until(() => expect(apiCalls(job, 'RoomService/UpdateSubscriptions')).toHaveLength(2));
 
-    // Not the screen-share audio, not the camera: the microphone. proto3 JSON leaves out `muted: false`.
-    expect(apiCalls(job, 'RoomService/MutePublishedTrack').map((c) => [c.request, c.status])).toEqual([
-      [{ room: ROOM, identity: CALLER, trackSid: MIC.sid, muted: true }, 200],
-      [{ room: ROOM, identity: CALLER, trackSid: MIC.sid }, 200],
+    // Not the screen-share audio, not the camera: the microphone. proto3 JSON leaves out `subscribe: false`.
+    expect(apiCalls(job, 'RoomService/UpdateSubscriptions').map((c) => [c.request, c.status])).toEqual([
+      [{ room: ROOM, identity: CALLEE, trackSids: [MIC.sid] }, 200],
+      [{ room: ROOM, identity: CALLEE, trackSids: [MIC.sid], subscribe: true }, 200],
     ]);
-    expect(job.emulator.participant(ROOM, CALLER)?.tracks.find((t) => t.sid === MIC.sid)?.muted).toBe(false);
+    expect(job.emulator.subscriptions(ROOM, CALLEE)?.get(MIC.sid)).toBe(true);
+    expect(apiCalls(job, 'RoomService/MutePublishedTrack')).toEqual([]);
     expect(record.types().filter((t) => t === 'holdCaller' || t === 'dialEnd' || t === 'releaseCaller')).toEqual(['holdCaller', 'dialEnd', 'releaseCaller']);
 
     endCall(job);
@@ -330,7 +334,7 @@ describe("caller hold (dial.holdCaller.muteTrack): the caller's microphone among
     await until(() => expect(failures()).toHaveLength(2));
 
     expect(failures()).toEqual([`caller ${CALLER} has no microphone track to mute`, `caller ${CALLER} has no microphone track to unmute`]);
-    expect(apiCalls(job, 'RoomService/MutePublishedTrack')).toEqual([]);
+    expect(apiCalls(job, 'RoomService/UpdateSubscriptions')).toEqual([]);
     expect(record.of('dialEnd')).toEqual([expect.objectContaining({ number: MANAGER, outcome: 'busy' })]);
 
     endCall(job);

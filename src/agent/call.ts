@@ -4,7 +4,7 @@
  * in the framework's job process; the worker tests and the benchmark run that same entry without a room.
  */
 import { voice, type JobContext } from '@livekit/agents';
-import { DisconnectReason, RoomEvent, TrackSource, type Participant, type RemoteParticipant, type RemoteTrack } from '@livekit/rtc-node';
+import { DisconnectReason, RoomEvent, type Participant, type RemoteParticipant, type RemoteTrack } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CallEvent, CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
@@ -18,6 +18,7 @@ import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifec
 import { observeCall } from '../observability/callObserver.js';
 import { openRecordSink, type RecordSink } from '../record/sessionRecord.js';
 import type { TimelineEntry } from '../timeline/timeline.js';
+import { CallerHold } from './callerHold.js';
 import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
 import { callTools } from './tools.js';
 
@@ -67,13 +68,16 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   const lifecycle = callLifecycle(config, sink, t, logger);
   const rooms = new RoomServiceClient(api.url, api.apiKey, api.apiSecret);
   const caller = o.caller;
+  const hold = caller
+    ? new CallerHold(rooms, roomName, caller, () => ctx.room.remoteParticipants.values(), (identity, e) => logger.warn({ identity, error: e.message }, 'caller hold failed'))
+    : null;
   const bridge = new CallBridge({
     session,
     config,
     dialer: new SipDialer({ ...api, roomName, trunkId: config.dial.sipTrunkId, ringingTimeout: config.dial.ringingTimeout, log: (f, m) => logger.warn(f, m) }),
     shutdown: (reason) => ctx.shutdown(reason),
     deleteRoom: async () => void (await rooms.deleteRoom(roomName)),
-    ...(caller ? { muteCaller: (muted: boolean) => muteCallerMic(rooms, roomName, caller, muted) } : {}),
+    ...(hold ? { muteCaller: (muted: boolean) => hold.set(muted) } : {}),
     // Answering-machine detection hears a dialed leg through the session's RoomIO, linked to it while it decides.
     ...(caller ? { screen: { line: roomLegLine(session, caller.identity) } } : {}),
     onTimeline: (entry) => sink?.write({ t: t(), ...entry }),
@@ -141,8 +145,13 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     if (isDialedIdentity(p.identity) && session.vad) calleeSpeech.listen(p.identity, track, session.vad);
   });
   ctx.room.on(RoomEvent.TrackUnsubscribed, (_track: RemoteTrack, _pub: unknown, p: RemoteParticipant) => calleeSpeech.stop(p.identity));
+  ctx.room.on(RoomEvent.ParticipantConnected, (p: RemoteParticipant) => hold?.joined(p.identity));
+  ctx.room.on(RoomEvent.ParticipantAttributesChanged, (changed: Record<string, string>, p: Participant) => {
+    if (changed['sip.callStatus'] === 'active') hold?.joined(p.identity, true);
+  });
   ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
     calleeSpeech.stop(p.identity);
+    hold?.left(p.identity);
     // A deleted room removes everyone else before the agent: on the real server the caller's and the callee's
     // departures (reason ROOM_DELETED) arrive before the agent's own Disconnected. That is the room going, not a
     // hang-up.
@@ -174,11 +183,4 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   });
   observed.sessionStarted();
   return { bridge, lifecycle, sink: record, report };
-}
-
-/** dial.holdCaller.muteTrack: a server-side mute of the caller's microphone track (not a permission change). */
-async function muteCallerMic(rooms: RoomServiceClient, room: string, caller: RemoteParticipant, muted: boolean): Promise<void> {
-  const mic = [...caller.trackPublications.values()].find((p) => p.source === TrackSource.SOURCE_MICROPHONE);
-  if (!mic?.sid) throw new Error(`caller ${caller.identity} has no microphone track to ${muted ? 'mute' : 'unmute'}`);
-  await rooms.mutePublishedTrack(room, caller.identity, mic.sid, muted);
 }

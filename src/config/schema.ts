@@ -121,8 +121,10 @@ const dial = z.strictObject({
   /**
    * Caller hold while a dial is in flight (both off by default). `audioInput`: the session stops listening to the
    * caller (`session.input.setAudioEnabled(false)`), so their speech neither interrupts nor starts a turn.
-   * `muteTrack`: the caller's microphone track is muted server-side (`RoomServiceClient.mutePublishedTrack`), so the
-   * person being dialed does not hear them either. Both are restored when the dial ends, however it ends.
+   * `muteTrack`: the legs being dialed do not receive the caller's microphone (each is unsubscribed from it
+   * server-side, `RoomServiceClient.updateSubscriptions`), so the person being dialed does not hear them either; the
+   * track itself is never muted, since a real server refuses to unmute it remotely unless `room.enable_remote_unmute`
+   * is set. Both are restored when the dial ends, however it ends.
    * Participant permissions (`updateParticipant`) are never touched: they neither mute nor unmute a track.
    */
   holdCaller: z

@@ -2,7 +2,7 @@
  * An embedded stand-in for LiveKit's server API, for tests and local mode. It speaks Twirp over HTTP with JSON
  * bodies, exactly as `livekit-server-sdk` sends them, for every call the agent makes:
  *   livekit.SIP/CreateSIPParticipant, livekit.RoomService/{DeleteRoom, RemoveParticipant, MutePublishedTrack,
- *   UpdateParticipant}.
+ *   UpdateParticipant, UpdateSubscriptions}.
  * It verifies the bearer JWT (HS256 with the API secret) and the grant each call needs (401 otherwise),
  * (de)serialises with @livekit/protocol's message types, and plays SIP outcomes from a scenario's `sip` map.
  * It binds to 127.0.0.1 only. The agent reaches it through the unmodified SDK clients; only the URL differs.
@@ -23,6 +23,8 @@ import {
   SIPParticipantInfo,
   TrackInfo,
   UpdateParticipantRequest,
+  UpdateSubscriptionsRequest,
+  UpdateSubscriptionsResponse,
 } from '@livekit/protocol';
 import { TokenVerifier, type ClaimGrants } from 'livekit-server-sdk';
 import type { SipEntry } from '../sip/entry.js';
@@ -47,7 +49,7 @@ export interface EmulatorCall {
 }
 
 interface Room {
-  participants: Map<string, { info: ParticipantInfo; ringing?: (status: number, reason: string) => void }>;
+  participants: Map<string, { info: ParticipantInfo; subscriptions: Map<string, boolean>; ringing?: (status: number, reason: string) => void }>;
 }
 
 const SIP_REASONS: Record<number, string> = {
@@ -93,6 +95,7 @@ export class LiveKitApiEmulator extends EventEmitter<{ call: [EmulatorCall]; roo
       'livekit.RoomService/RemoveParticipant': (b, g) => this.removeParticipant(b, g),
       'livekit.RoomService/MutePublishedTrack': (b, g) => this.mutePublishedTrack(b, g),
       'livekit.RoomService/UpdateParticipant': (b, g) => this.updateParticipant(b, g),
+      'livekit.RoomService/UpdateSubscriptions': (b, g) => this.updateSubscriptions(b, g),
     };
   }
 
@@ -121,11 +124,16 @@ export class LiveKitApiEmulator extends EventEmitter<{ call: [EmulatorCall]; roo
   /** A participant already in the room (the caller), so it can be muted, updated or removed. */
   addParticipant(room: string, identity: string, trackSids: string[] = []): void {
     const info = new ParticipantInfo({ identity, sid: `PA_${identity}`, tracks: trackSids.map((sid) => new TrackInfo({ sid })) });
-    this.room(room).participants.set(identity, { info });
+    this.room(room).participants.set(identity, { info, subscriptions: new Map() });
   }
 
   participant(room: string, identity: string): ParticipantInfo | undefined {
     return this.rooms.get(room)?.participants.get(identity)?.info;
+  }
+
+  /** What a participant was set to receive server-side (UpdateSubscriptions): track sid → subscribed. */
+  subscriptions(room: string, identity: string): ReadonlyMap<string, boolean> | undefined {
+    return this.rooms.get(room)?.participants.get(identity)?.subscriptions;
   }
 
   isDeleted(room: string): boolean {
@@ -195,13 +203,14 @@ export class LiveKitApiEmulator extends EventEmitter<{ call: [EmulatorCall]; roo
       throw new Unreachable();
     }
     if (!req.waitUntilAnswered) {
-      room.participants.set(identity, { info });
+      room.participants.set(identity, { info, subscriptions: new Map() });
       return result();
     }
     // Ringing: the participant exists (it can be removed, which cancels the call) until the outcome.
     const status = await new Promise<number>((resolve) => {
       const timer = setTimeout(() => resolve(plan.sipStatus ?? 200), plan.seconds * 1000 * scale);
       room.participants.set(identity, {
+        subscriptions: new Map(),
         info,
         ringing: (code) => {
           clearTimeout(timer);
@@ -260,6 +269,18 @@ export class LiveKitApiEmulator extends EventEmitter<{ call: [EmulatorCall]; roo
     // A mute changes the track, never the participant's permissions.
     track.muted = req.muted;
     return new MuteRoomTrackResponse({ track }).toJson();
+  }
+
+  /**
+   * A participant's subscriptions, set server-side (what `subscriptions` holds: track sid → subscribed). They change
+   * what that participant receives, never the track nor anyone's permissions.
+   */
+  private async updateSubscriptions(body: unknown, grants: ClaimGrants): Promise<unknown> {
+    const req = UpdateSubscriptionsRequest.fromJson(body as never, { ignoreUnknownFields: true });
+    this.requireAdmin(grants, req.room);
+    const p = this.participantOrFail(req.room, req.identity);
+    for (const sid of req.trackSids) p.subscriptions.set(sid, req.subscribe);
+    return new UpdateSubscriptionsResponse().toJson();
   }
 
   private async updateParticipant(body: unknown, grants: ClaimGrants): Promise<unknown> {

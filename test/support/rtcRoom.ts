@@ -170,14 +170,15 @@ export class CallRoom {
   }
 
   /**
-   * A participant joins (an answered SIP leg): added to `remoteParticipants`, where rtc-node's `participantConnected`
-   * puts it, so that later events about it resolve. `ParticipantConnected` itself is not emitted: call.ts does not
-   * listen to it, and the session's dormant RoomIO would take this participant as the one it serves (in production it
-   * linked the caller when the room connected, and ignores later joins).
+   * A participant joins (a SIP leg): added to `remoteParticipants`, where rtc-node's `participantConnected` puts it, so
+   * that later events about it resolve. `ParticipantConnected` itself is emitted only with `announce` (the caller hold
+   * listens to it): otherwise the session's dormant RoomIO could take this participant as the one it serves (in
+   * production it linked the caller when the room connected, and ignores later joins).
    */
-  join(spec: ParticipantSpec): RemoteParticipant {
+  join(spec: ParticipantSpec, o: { announce?: boolean } = {}): RemoteParticipant {
     const p = remoteParticipant(spec);
     this.room.remoteParticipants.set(p.identity, p);
+    if (o.announce) this.room.emit(RoomEvent.ParticipantConnected, p);
     return p;
   }
 

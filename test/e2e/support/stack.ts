@@ -2,7 +2,7 @@
  * The real stack the e2e tests run against (scripts/livekit-stack.sh): where it is, its credentials (read from the
  * checked-in stack/livekit.yaml, the one place they are written), and LiveKit's own server clients for it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentDispatchClient, RoomServiceClient, SipClient } from 'livekit-server-sdk';
 
@@ -54,3 +54,20 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+type LogLine = { msg?: string; [k: string]: unknown };
+
+/** A stack service's own log (JSON lines), as a test reads what the service did. */
+function stackLog(name: 'livekit-sip' | 'livekit-server'): LogLine[] {
+  const file = join(STACK.logs, `${name}.log`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
+}
+
+/** livekit-sip's log: what the bridge did with a leg. */
+export const sipBridgeLog = () => stackLog('livekit-sip');
+/** livekit-server's log of the API requests of one method (`RoomService.UpdateSubscriptions`), with their status. */
+export const serverApiLog = (method: string) => stackLog('livekit-server').filter((l) => l.msg === `API ${method}`);
