@@ -2,6 +2,7 @@
  * The real stack the e2e tests run against (scripts/livekit-stack.sh): where it is, its credentials (read from the
  * checked-in stack/livekit.yaml, the one place they are written), and LiveKit's own server clients for it.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentDispatchClient, RoomServiceClient, SipClient } from 'livekit-server-sdk';
@@ -69,5 +70,21 @@ function stackLog(name: 'livekit-sip' | 'livekit-server'): LogLine[] {
 
 /** livekit-sip's log: what the bridge did with a leg. */
 export const sipBridgeLog = () => stackLog('livekit-sip');
+/** livekit-server's log. */
+export const serverLog = () => stackLog('livekit-server');
 /** livekit-server's log of the API requests of one method (`RoomService.UpdateSubscriptions`), with their status. */
-export const serverApiLog = (method: string) => stackLog('livekit-server').filter((l) => l.msg === `API ${method}`);
+export const serverApiLog = (method: string) => serverLog().filter((l) => l.msg === `API ${method}`);
+
+/**
+ * Cuts the agent's network for `ms` (its veth end in the agent's namespace goes down, then up again): every packet
+ * between the agent and the server is lost meanwhile, as on a real network fault.
+ */
+export async function cutAgentLink(ms: number): Promise<void> {
+  const link = (state: 'down' | 'up') => execFileSync('ip', ['-n', STACK.agentNs, 'link', 'set', 'lk-agent', state]);
+  link('down');
+  try {
+    await new Promise((r) => setTimeout(r, ms));
+  } finally {
+    link('up');
+  }
+}
