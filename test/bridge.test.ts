@@ -4,7 +4,8 @@
  */
 import { voice } from '@livekit/agents';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CALLER, startAgentCall, until } from './support/session.js';
+import { dialedIdentity } from '../src/dialer/sipDialer.js';
+import { CALLER, CALLER_MIC, startAgentCall, until } from './support/session.js';
 
 const quick = {
   presence: { userAwayTimeout: 0.3 },
@@ -99,20 +100,32 @@ void voice;
 describe('caller hold while dialing (dial.holdCaller)', () => {
   const dialing = { ...quick, presence: { userAwayTimeout: 5 }, dial: { holdCaller: { audioInput: true, muteTrack: true } } };
 
-  it('the session stops listening and the caller track is muted for the dial, both restored after; permissions untouched', async () => {
-    call = await startAgentCall(dialing, { sip: { '+15550001111': { outcome: 'busy', ringSeconds: 0.5 } } });
+  it("the session stops listening and the ringing leg does not hear the caller's microphone; both given back after, the track never muted, permissions untouched", async () => {
+    call = await startAgentCall(dialing, { sip: { '+15550001111': { outcome: 'answered', ringSeconds: 0.5 } } });
+    const leg = dialedIdentity('+15550001111', 1);
     const before = call.emulator.participant('call-1', CALLER)!.permission;
     expect(call.bridge.requestDial('+15550001111')).toBeNull();
     expect(call.session.input.audioEnabled).toBe(false);
-    await until(() => call!.emulator.participant('call-1', CALLER)!.tracks[0]!.muted === true);
+    // The leg joins the room as it starts ringing (as the real SIP bridge puts it there) and is unsubscribed at once.
+    await until(() => call!.emulator.subscriptions('call-1', leg)?.get(CALLER_MIC) === false);
     await until(() => call!.types().includes('releaseCaller'), 5000);
-    await until(() => call!.emulator.participant('call-1', CALLER)!.tracks[0]!.muted === false);
+    await until(() => call!.emulator.subscriptions('call-1', leg)?.get(CALLER_MIC) === true);
     expect(call.session.input.audioEnabled).toBe(true);
+    expect(call.emulator.participant('call-1', CALLER)!.tracks[0]!.muted).toBe(false);
     expect(call.emulator.participant('call-1', CALLER)!.permission).toEqual(before);
-    const mutes = call.emulator.calls.filter((c) => c.method.endsWith('MutePublishedTrack')).map((c) => c.request.muted === true); // proto3 JSON leaves out a false
-    expect(mutes).toEqual([true, false]);
-    expect(call.emulator.calls.some((c) => c.method.endsWith('UpdateParticipant'))).toBe(false);
+    // A real server refuses a remote unmute (test/e2e/contract.test.ts), so the hold never mutes the track at all.
+    expect(call.emulator.calls.some((c) => c.method.endsWith('MutePublishedTrack') || c.method.endsWith('UpdateParticipant'))).toBe(false);
     expect(call.types().filter((t) => t === 'holdCaller' || t === 'releaseCaller' || t === 'dialEnd')).toEqual(['holdCaller', 'dialEnd', 'releaseCaller']);
+  });
+
+  it('a leg that leaves (busy) is not subscribed again: nothing is asked of a participant who is gone', async () => {
+    call = await startAgentCall(dialing, { sip: { '+15550001111': { outcome: 'busy', ringSeconds: 0.5 } } });
+    call.bridge.requestDial('+15550001111');
+    await until(() => call!.types().includes('releaseCaller'), 5000);
+    await until(() => call!.session.input.audioEnabled);
+    const subscriptionCalls = call.emulator.calls.filter((c) => c.method.endsWith('UpdateSubscriptions'));
+    expect(subscriptionCalls.map((c) => [c.request.subscribe === true, c.status])).toEqual([[false, 200]]); // proto3 JSON leaves out a false
+    expect(call.logs.filter((l) => l.msg === 'caller hold failed' || l.msg === 'caller track mute failed')).toEqual([]);
   });
 
   it('off by default: a dial neither disables audio input nor mutes anyone', async () => {
@@ -121,6 +134,6 @@ describe('caller hold while dialing (dial.holdCaller)', () => {
     expect(call.session.input.audioEnabled).toBe(true);
     await until(() => call!.types().includes('dialEnd'), 5000);
     expect(call.types()).not.toContain('holdCaller');
-    expect(call.emulator.calls.some((c) => c.method.endsWith('MutePublishedTrack'))).toBe(false);
+    expect(call.emulator.calls.some((c) => c.method.endsWith('MutePublishedTrack') || c.method.endsWith('UpdateSubscriptions'))).toBe(false);
   });
 });

@@ -63,9 +63,10 @@ describe('the framework worker and job process, against the emulator', () => {
       const report = await reportOf(w, pid);
       expect(report).toMatchObject({ reason: 'job_shutdown', withinBudget: true });
       await exitOf(pid, EXIT_LIMIT_MS);
-      // Explicitly: the SIP participant removed (the ringing call ends 487), not left ringing into an empty room.
+      // Explicitly: the SIP participant removed (the ringing dial ends canceled/408, as livekit-sip ends it), not left
+      // ringing into an empty room.
       expect(callsTo(w, 'terminated', 'livekit.RoomService/RemoveParticipant')).toHaveLength(1);
-      expect(callsTo(w, 'terminated', 'livekit.SIP/CreateSIPParticipant').map((c) => c.status)).toEqual([499]);
+      expect(callsTo(w, 'terminated', 'livekit.SIP/CreateSIPParticipant').map((c) => c.status)).toEqual([408]);
       expect(callsTo(w, 'terminated', 'livekit.RoomService/DeleteRoom')).toHaveLength(1);
       const record = w.record('terminated');
       expect(types(record)).toEqual(expect.arrayContaining(['dialStart', 'jobShutdown', 'dialCancel', 'dialEnd', 'sessionClose', 'shutdown', 'deleteRoom']));

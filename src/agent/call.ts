@@ -12,6 +12,7 @@ import { CalleeSpeech } from '../bridge/calleeSpeech.js';
 import { disconnectEffect } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
 import type { AgentConfig } from '../config/schema.js';
+import { apiFailureDetail } from '../dialer/apiFailure.js';
 import { isDialedIdentity, SipDialer } from '../dialer/sipDialer.js';
 import { roomLegLine } from '../dialer/voicemail.js';
 import { callLifecycle, type CallLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
@@ -69,7 +70,7 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   const rooms = new RoomServiceClient(api.url, api.apiKey, api.apiSecret);
   const caller = o.caller;
   const hold = caller
-    ? new CallerHold(rooms, roomName, caller, () => ctx.room.remoteParticipants.values(), (identity, e) => logger.warn({ identity, error: e.message }, 'caller hold failed'))
+    ? new CallerHold(rooms, roomName, caller, () => ctx.room.remoteParticipants.values(), (identity, e) => logger.warn({ identity, error: apiFailureDetail(e) }, 'caller hold failed'))
     : null;
   const bridge = new CallBridge({
     session,

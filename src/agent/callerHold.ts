@@ -9,9 +9,15 @@
  * the caller muted for the rest of the call. A subscription is the server's to give back. Permissions are never
  * touched either: they neither mute nor unmute a track.
  */
-import { TrackSource, type RemoteParticipant } from '@livekit/rtc-node';
+import { TrackSource } from '@livekit/rtc-node';
 import type { RoomServiceClient } from 'livekit-server-sdk';
 import { isDialedIdentity } from '../dialer/sipDialer.js';
+
+/** What the hold reads of the caller: an rtc-node RemoteParticipant has it (tests give it the same shape). */
+export interface HeldCaller {
+  readonly identity: string;
+  readonly trackPublications: ReadonlyMap<string, { readonly sid?: string; readonly source?: TrackSource }>;
+}
 
 export class CallerHold {
   private held = false;
@@ -21,9 +27,9 @@ export class CallerHold {
   constructor(
     private readonly rooms: RoomServiceClient,
     private readonly roomName: string,
-    private readonly caller: RemoteParticipant,
+    private readonly caller: HeldCaller,
     /** The room's remote participants now (a dialed leg may join after the hold began). */
-    private readonly participants: () => Iterable<RemoteParticipant>,
+    private readonly participants: () => Iterable<{ readonly identity: string }>,
     private readonly onError: (identity: string, e: Error) => void,
   ) {}
 

@@ -11,6 +11,7 @@ import { callSettings, type CallMachine } from '../../machines/call.machine.js';
 import type { CallEvent, CloseReason, Command, DialRefusal, EndSource, PromptKind } from '../../machines/events.js';
 import { createCallActor } from '../commands.js';
 import type { AgentConfig } from '../config/schema.js';
+import { apiFailureDetail } from '../dialer/apiFailure.js';
 import type { Dialer, DialResult } from '../dialer/sipDialer.js';
 import { screenAnsweredLeg, voicemailNote, type LegLine, type ScreenOptions } from '../dialer/voicemail.js';
 import type { TaskRegistry } from '../lifecycle/tasks.js';
@@ -314,7 +315,7 @@ export class CallBridge {
           'deleteRoom',
           (this.closing ?? Promise.resolve())
             .then(() => this.o.deleteRoom())
-            .catch((e: unknown) => log?.warn({ error: (e as Error).message }, 'room deletion failed')),
+            .catch((e: unknown) => log?.warn({ error: apiFailureDetail(e) }, 'room deletion failed')),
         );
         return;
     }
@@ -330,7 +331,7 @@ export class CallBridge {
     this.callerHeld = hold;
     this.applyAudioInput();
     if (muteTrack && this.o.muteCaller) {
-      void this.track(hold ? 'mute caller' : 'unmute caller', this.o.muteCaller(hold).catch((e: unknown) => this.o.logger?.warn({ hold, error: (e as Error).message }, 'caller track mute failed')));
+      void this.track(hold ? 'mute caller' : 'unmute caller', this.o.muteCaller(hold).catch((e: unknown) => this.o.logger?.warn({ hold, error: apiFailureDetail(e) }, 'caller track mute failed')));
     }
   }
 

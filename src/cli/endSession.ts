@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { RoomServiceClient } from 'livekit-server-sdk';
+import { apiFailureDetail } from '../dialer/apiFailure.js';
 import '../observability/sourceMaps.js'; // after the packages (see sourceMaps.ts)
 
 if (existsSync('.env.local')) process.loadEnvFile('.env.local');
@@ -24,7 +25,7 @@ const room = values.room;
 new RoomServiceClient(url, key, secret).deleteRoom(room).then(
   () => console.log(`room "${room}" deleted: the agent will close the call and shut down`),
   (e: unknown) => {
-    console.error(`could not delete room "${room}": ${(e as Error).message}`);
+    console.error(`could not delete room "${room}": ${apiFailureDetail(e)}`);
     process.exit(1);
   },
 );

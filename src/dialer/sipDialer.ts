@@ -6,6 +6,7 @@
 import { RoomServiceClient, SipCallError, SipClient, TwirpError } from 'livekit-server-sdk';
 import type { DialOutcome } from '../../machines/events.js';
 import { outcomeForSipStatus } from '../sip/plan.js';
+import { apiFailureDetail } from './apiFailure.js';
 
 export interface DialResult {
   outcome: DialOutcome;
@@ -44,6 +45,11 @@ export class SipDialer implements Dialer {
   private readonly sip: SipClient;
   private readonly rooms: RoomServiceClient;
   private readonly identities = new Map<string, string>();
+  /**
+   * Legs we removed while they rang. livekit-sip reports such a leg as it reports one that rang out (twirp canceled,
+   * no SIP status, measured in test/e2e/contract.test.ts), so only we know the dial was cancelled.
+   */
+  private readonly cancelled = new Set<string>();
   private seq = 0;
 
   constructor(private readonly o: SipDialerOptions) {
@@ -63,13 +69,16 @@ export class SipDialer implements Dialer {
       });
       return { outcome: 'answered', identity };
     } catch (e) {
-      const result = describeFailure(e);
+      const described = describeFailure(e);
+      const result: DialResult = this.cancelled.delete(identity) && described.outcome === 'no-answer' ? { ...described, outcome: 'cancelled' } : described;
       this.o.log?.({ number, identity, ...result }, 'dial failed');
       return result;
     }
   }
 
   async cancel(number: string): Promise<void> {
+    const identity = this.identities.get(number);
+    if (identity) this.cancelled.add(identity);
     await this.remove(number, 'dial cancel failed');
   }
 
@@ -93,16 +102,8 @@ export function describeFailure(e: unknown): DialResult {
     const status = e.sipStatusCode;
     return status === undefined ? { outcome: 'failed', detail: e.message } : { outcome: outcomeForSipStatus(status), sipStatus: status };
   }
-  if (e instanceof TwirpError) {
-    // livekit-sip gives up on a leg that rang past `ringingTimeout` (or never answered at all) with no SIP status:
-    // twirp `canceled`, HTTP 408, "sip request timed out" (measured on the real bridge, test/e2e/dial.test.ts).
-    if (e.status === 408 && e.code === 'canceled') return { outcome: 'no-answer', detail: `no answer (${e.message})` };
-    const detail =
-      e.status === 401
-        ? `the LiveKit API rejected our credentials (401 ${e.code ?? ''}): check LIVEKIT_API_KEY / LIVEKIT_API_SECRET`
-        : `LiveKit API error ${e.status} ${e.code ?? ''}: ${e.message}`;
-    return { outcome: 'failed', detail };
-  }
-  const cause = (e as { cause?: { code?: string } }).cause?.code;
-  return { outcome: 'failed', detail: `LiveKit API unreachable${cause ? ` (${cause})` : ''}: ${(e as Error).message}` };
+  // livekit-sip gives up on a leg that rang past `ringingTimeout` (or never answered at all) with no SIP status:
+  // twirp `canceled`, HTTP 408, "sip request timed out" (measured on the real bridge, test/e2e/dial.test.ts).
+  if (e instanceof TwirpError && e.status === 408 && e.code === 'canceled') return { outcome: 'no-answer', detail: `no answer (${e.message})` };
+  return { outcome: 'failed', detail: apiFailureDetail(e) };
 }

@@ -15,6 +15,8 @@ import {
   AvailabilityRequest,
   Job,
   JobAssignment,
+  JobState,
+  JobStatus,
   JobTermination,
   JobType,
   RegisterWorkerResponse,
@@ -46,6 +48,8 @@ export interface DispatchRequest {
   /** The room's metadata (`ctx.job.room.metadata`). */
   roomMetadata?: string;
   agentName?: string;
+  /** The dispatch's id, when CreateDispatch made it (its response named it already). */
+  dispatchId?: string;
 }
 
 export interface DispatchedJob {
@@ -75,7 +79,7 @@ export class AgentDispatchEmulator extends EventEmitter<Events> {
   private nextJob = 1;
 
   constructor(
-    private readonly o: { apiKey: string; apiSecret: string; verifier: TokenVerifier; url: () => string },
+    private readonly o: { apiKey: string; apiSecret: string; verifier: TokenVerifier },
   ) {
     super();
   }
@@ -97,24 +101,41 @@ export class AgentDispatchEmulator extends EventEmitter<Events> {
     return true;
   }
 
-  /** The first worker to register (waits for one). */
-  worker(timeoutMs = 30_000): Promise<WorkerConnection> {
-    const first = [...this.conns].find((c) => c.id);
+  /** The first worker to register (of `agentName`, when it is given; waits for one). */
+  worker(timeoutMs = 30_000, agentName?: string): Promise<WorkerConnection> {
+    const fits = (c: WorkerConnection) => Boolean(c.id) && (agentName === undefined || c.agentName === agentName);
+    const first = [...this.conns].find(fits);
     if (first) return Promise.resolve(first);
-    return withTimeout(new Promise((resolve) => this.once('workerRegistered', resolve)), timeoutMs, 'no worker registered');
+    return withTimeout(
+      new Promise((resolve) => {
+        const registered = (c: WorkerConnection) => {
+          if (!fits(c)) return;
+          this.off('workerRegistered', registered);
+          resolve(c);
+        };
+        this.on('workerRegistered', registered);
+      }),
+      timeoutMs,
+      `no worker${agentName === undefined ? '' : ` of agent "${agentName}"`} registered`,
+    );
   }
 
-  /** Offers a job to a registered worker, as LiveKit's dispatch does; resolves once it is assigned. */
+  /**
+   * Offers a job to a registered worker (of `agentName`, when it is given), as LiveKit's dispatch does; resolves once it
+   * is assigned.
+   */
   async dispatch(r: DispatchRequest, timeoutMs = 30_000): Promise<DispatchedJob> {
-    const conn = (await this.worker(timeoutMs)) as Conn;
+    const conn = (await this.worker(timeoutMs, r.agentName)) as Conn;
     const id = `AJ_emu${String(this.nextJob++).padStart(4, '0')}`;
     const job = new Job({
       id,
-      dispatchId: `AD_${id}`,
+      dispatchId: r.dispatchId ?? `AD_${id}`,
       type: JobType.JT_ROOM,
-      room: new Room({ sid: `RM_${r.room}`, name: r.room, metadata: r.roomMetadata ?? '' }),
+      // livekit-server's room defaults (empty_timeout 300 s, departure_timeout 20 s), as the job it offers carries them.
+      room: new Room({ sid: `RM_${r.room}`, name: r.room, metadata: r.roomMetadata ?? '', emptyTimeout: 300, departureTimeout: 20 }),
       agentName: r.agentName ?? conn.agentName,
       metadata: r.metadata ?? '',
+      state: new JobState({ status: JobStatus.JS_RUNNING, workerId: conn.id }),
     });
     const assigned = new Promise<DispatchedJob>((resolve, reject) => conn.pending.set(id, { job, resolve, reject }));
     this.send(conn, new ServerMessage({ message: { case: 'availability', value: new AvailabilityRequest({ job }) } }));
@@ -173,7 +194,7 @@ export class AgentDispatchEmulator extends EventEmitter<Events> {
               case: 'register',
               value: new RegisterWorkerResponse({
                 workerId: conn.id,
-                serverInfo: new ServerInfo({ edition: ServerInfo_Edition.Standard, version: 'emulator', protocol: 16 }),
+                serverInfo: new ServerInfo({ edition: ServerInfo_Edition.Standard, version: 'emulator', protocol: 17, agentProtocol: 1 }),
               }),
             },
           }),
@@ -196,9 +217,18 @@ export class AgentDispatchEmulator extends EventEmitter<Events> {
           return;
         }
         const identity = m.value.participantIdentity || `agent-${m.value.jobId}`;
-        const token = new AccessToken(this.o.apiKey, this.o.apiSecret, { identity, name: m.value.participantName });
-        token.addGrant({ roomJoin: true, room: pending.job.room?.name ?? '', agent: true, canPublish: true, canSubscribe: true, canPublishData: true });
-        const assignment = new JobAssignment({ job: pending.job, url: this.o.url(), token: await token.toJwt() });
+        // The join token as livekit-server makes it (test/e2e/contract.test.ts): an agent participant, named after
+        // its agent in its attributes.
+        const token = new AccessToken(this.o.apiKey, this.o.apiSecret, {
+          identity,
+          name: m.value.participantName || identity,
+          attributes: { 'lk.agent_name': pending.job.agentName },
+        });
+        token.kind = 'agent';
+        token.addGrant({ roomJoin: true, room: pending.job.room?.name ?? '', agent: true, canPublish: true, canSubscribe: true, canPublishData: true, canUpdateOwnMetadata: true, canSubscribeMetrics: false });
+        if (pending.job.state) pending.job.state.participantIdentity = identity;
+        // No URL, as livekit-server sends none: the worker joins the server it registered with.
+        const assignment = new JobAssignment({ job: pending.job, token: await token.toJwt() });
         this.send(conn, new ServerMessage({ message: { case: 'assignment', value: assignment } }));
         const dispatched: DispatchedJob = { job: pending.job, identity, workerId: conn.id };
         this.emit('jobAssigned', dispatched);

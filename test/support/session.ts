@@ -1,7 +1,10 @@
 /** A real AgentSession with no room (the framework's FakeLLM, no VAD), bridged to the machine and the emulator. */
 import { initializeLogger, voice } from '@livekit/agents';
+import { TrackSource } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CloseReason } from '../../machines/events.js';
+import { CallerHold } from '../../src/agent/callerHold.js';
+import { apiFailureDetail } from '../../src/dialer/apiFailure.js';
 import { CallBridge, type CallBridgeOptions } from '../../src/bridge/callBridge.js';
 import { defineConfig } from '../../src/config/load.js';
 import type { AgentConfigInput } from '../../src/config/schema.js';
@@ -48,13 +51,23 @@ export async function startAgentCall(
   const rooms = new RoomServiceClient(url, API_KEY, secret);
   // The caller, with a microphone track, as LiveKit would have them in the room.
   emulator.addParticipant('call-1', CALLER, [CALLER_MIC]);
+  // dial.holdCaller.muteTrack as production wires it (src/agent/call.ts), the room's comings and goings from the emulator.
+  const hold = new CallerHold(
+    rooms,
+    'call-1',
+    { identity: CALLER, trackPublications: new Map([[CALLER_MIC, { sid: CALLER_MIC, source: TrackSource.SOURCE_MICROPHONE }]]) },
+    () => emulator.identities('call-1').map((identity) => ({ identity })),
+    (identity, e) => logger.warn({ identity, error: apiFailureDetail(e) }, 'caller hold failed'),
+  );
+  emulator.on('participantJoined', (room, identity) => room === 'call-1' && hold.joined(identity));
+  emulator.on('participantLeft', (room, identity) => room === 'call-1' && hold.left(identity));
   const bridge = new CallBridge({
     session,
     config: resolved,
     dialer,
     shutdown: (reason) => shutdowns.push(reason),
     deleteRoom: () => rooms.deleteRoom('call-1').then(() => undefined),
-    muteCaller: (muted) => rooms.mutePublishedTrack('call-1', CALLER, CALLER_MIC, muted).then(() => undefined),
+    muteCaller: (held) => hold.set(held),
     onTimeline: (e) => timeline.push({ ...e, t: (performance.now() - t0) / 1000 }),
     logger,
     ...(opts.screen ? { screen: opts.screen(session) } : {}),
