@@ -17,6 +17,7 @@ import { createCallActor } from '../src/commands.js';
 import { runModel } from '../src/simulator/runModel.js';
 import { parseScenario } from '../src/simulator/scenario.js';
 import { capacityBench } from './capacity.js';
+import { loopbackPerCall, realStackBench, withLoopback } from './realStack.js';
 import { writeCapacityChart } from './capacityChart.js';
 import { switchBaseline } from './switchBaseline.js';
 import { coldStartBench, shutdownBench, type ShutdownCase } from './worker.js';
@@ -132,6 +133,8 @@ async function main() {
   const timer = await timerBench();
   const { simulation, graph } = simulationBench();
   const machine = machineBench();
+  // Last, on a machine the sections above no longer load: LiveKit's real stack, when it is installed and up.
+  const realStack = withLoopback(await realStackBench({ quick: QUICK }), loopbackPerCall(capacity, 'capacity.overhead.ours (this run)'));
   const results = {
     machine: { ...machine },
     shutdown,
@@ -140,6 +143,7 @@ async function main() {
     simulation,
     graph,
     capacity,
+    realStack,
     meta: { quick: QUICK, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGB: Math.round(totalmem() / 2 ** 30), wallSeconds: round((performance.now() - started) / 1000), date: new Date().toISOString() },
   };
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -149,6 +153,8 @@ async function main() {
   const { cpuRatio, memRatio, maxCalls, p99AtMaxMs, coldStartMs } = capacity;
   console.table({ capacity: { cpuRatio, memRatio, maxCalls, p99AtMaxMs, coldStartMs, brokeAt: capacity.brokeAt?.why ?? 'not in range' } });
   console.table(capacity.steps);
+  if ('absent' in realStack) console.log(`realStack: absent (${realStack.absent})`);
+  else console.log(`realStack: ${JSON.stringify({ deleteRoomToExit: realStack.deleteRoomToExit, goodbyeEndToRoomGone: realStack.goodbyeEndToRoomGone, answerToAmdVerdict: realStack.answerToAmdVerdict })}`);
   console.log(`wrote ${writeCapacityChart()}`);
   console.log(`wrote bench/results.json in ${results.meta.wallSeconds} s`);
   process.exit(0); // the Silero inference session keeps native handles open

@@ -56,9 +56,9 @@ async function run(): Promise<void> {
     process.exitCode = await runLocalMode(config);
   } else {
     // The framework loads here, once the arguments and the config are known good: a refused start answers at once.
-    const [{ cli }, { workerOptions }] = await Promise.all([import('@livekit/agents'), import('./server.js')]);
+    const { runWorker, workerOptions } = await import('./server.js');
     process.exitCode = undefined; // the framework's CLI owns the exit from here (download-files ends on its own)
     // The job processes fork agent.js from dist/ (npm start), or agent.ts when this file runs through tsx.
-    cli.runApp(workerOptions(fileURLToPath(new URL(`./agent${extname(import.meta.url)}`, import.meta.url)), config));
+    runWorker(workerOptions(fileURLToPath(new URL(`./agent${extname(import.meta.url)}`, import.meta.url)), config));
   }
 }

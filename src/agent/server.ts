@@ -2,8 +2,15 @@
  * The worker's options, one place for `npm start` and the tests that run the framework's real worker: the same
  * `ServerOptions` whichever agent file the worker's process pool forks.
  */
-import { ServerOptions } from '@livekit/agents';
+import { cli, ServerOptions } from '@livekit/agents';
 import type { AgentConfig } from '../config/schema.js';
+import { keepCallsThroughDrain } from './drain.js';
+
+/** Runs the framework's CLI on these options, its drain made to keep running calls (drain.ts). */
+export function runWorker(options: ServerOptions): void {
+  keepCallsThroughDrain(options.drainTimeout);
+  cli.runApp(options);
+}
 
 export function workerOptions(agent: string, config: AgentConfig, env: NodeJS.ProcessEnv = process.env): ServerOptions {
   return new ServerOptions({

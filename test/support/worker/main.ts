@@ -6,8 +6,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../../../src/observability/sourceMaps.js'; // first, as in the production entry (src/agent/main.ts)
-import { cli } from '@livekit/agents';
-import { workerOptions } from '../../../src/agent/server.js';
+import { runWorker, workerOptions } from '../../../src/agent/server.js';
 import { loadRuntimeConfig } from '../../../src/config/runtime.js';
 
 // HARNESS_AGENT: another agent file for the same worker (the benchmark's idle-example baseline).
@@ -18,5 +17,7 @@ void loadRuntimeConfig().then((config) => {
   const options = workerOptions(agent, config);
   options.port = Number(process.env.HARNESS_HTTP_PORT);
   if (process.env.HARNESS_IDLE_PROCESSES) options.numIdleProcesses = Number(process.env.HARNESS_IDLE_PROCESSES);
-  cli.runApp(options);
+  // HARNESS_FRAMEWORK_DRAIN: the framework's drain as it is (test/deploy.test.ts shows what it does to calls).
+  if (process.env.HARNESS_FRAMEWORK_DRAIN === '1') void import('@livekit/agents').then(({ cli }) => cli.runApp(options));
+  else runWorker(options);
 });
