@@ -19,6 +19,12 @@ export function workerOptions(agent: string, config: AgentConfig, env: NodeJS.Pr
     // Set explicitly: config validation guarantees our bounded shutdown (and what the job process does after it)
     // fits inside the kill timer the worker runs when it closes a job.
     shutdownProcessTimeout: config.shutdown.processTimeout * 1000,
-    loadThreshold: config.worker.loadThreshold,
+    ...workerLoad(config.worker),
   });
+}
+
+/** The framework's CPU load and `loadThreshold`, or with `worker.maxCalls` the share of those calls running now. */
+function workerLoad({ loadThreshold, maxCalls }: AgentConfig['worker']): Pick<ConstructorParameters<typeof ServerOptions>[0], 'loadFunc' | 'loadThreshold'> {
+  if (maxCalls === undefined) return { loadThreshold };
+  return { loadFunc: async (server) => server.activeJobs.length / maxCalls, loadThreshold: 1 };
 }

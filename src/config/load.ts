@@ -100,6 +100,7 @@ export const ENV_OVERRIDES = {
   AGENT_RECORD_DIR: ['record', 'dir'],
   AGENT_MODEL_PROVIDER: ['models', 'provider'],
   AGENT_LOAD_THRESHOLD: ['worker', 'loadThreshold'],
+  AGENT_MAX_CALLS: ['worker', 'maxCalls'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Reads env overrides into one override object. Numbers and booleans are parsed; lists are comma separated. */

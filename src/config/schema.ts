@@ -235,6 +235,13 @@ const worker = z.strictObject({
    * stack). On LiveKit Cloud the framework ignores it and uses 0.7. Not overridable per call.
    */
   loadThreshold: z.number().finite().positive().default(0.7),
+  /**
+   * When set, the worker's load is its running calls / `maxCalls` instead of the machine's CPU, and it is full at
+   * `maxCalls` calls (`loadThreshold` then does not apply). For a host shared with other work: a busy machine reports
+   * a CPU load near 1, and livekit-server dispatches no job to a worker whose load is 1, whatever the thresholds (found
+   * with the e2e stack on two busy cores). On LiveKit Cloud the framework ignores a custom load and uses the CPU.
+   */
+  maxCalls: z.number().int().positive().optional(),
 });
 
 export const configSchema = z
