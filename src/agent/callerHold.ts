@@ -23,6 +23,13 @@ export class CallerHold {
   private held = false;
   /** Legs unsubscribed from the caller's microphone, to subscribe again when the hold ends. */
   private readonly unsubscribed = new Set<string>();
+  /**
+   * Each leg's subscription requests, one after the other. Sent side by side, an unsubscribe and the subscribe that
+   * undoes it can be applied by the server in either order: on the real server a leg turning `active` as its dial
+   * settles (an unsubscribe) and the hold's release (a subscribe) were sent 0.3 ms apart, and the leg stayed
+   * unsubscribed from the caller for the rest of the call.
+   */
+  private readonly requests = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly rooms: RoomServiceClient,
@@ -43,7 +50,7 @@ export class CallerHold {
     }
     const legs = [...this.unsubscribed];
     this.unsubscribed.clear();
-    await Promise.all(legs.map((identity) => this.rooms.updateSubscriptions(this.roomName, identity, [mic], true)));
+    await Promise.all(legs.map((identity) => this.subscription(identity, mic, true)));
   }
 
   /**
@@ -67,12 +74,21 @@ export class CallerHold {
   /** A participant left: nothing to give back to it. */
   left(identity: string): void {
     this.unsubscribed.delete(identity);
+    this.requests.delete(identity);
   }
 
   private async unsubscribe(identity: string, mic: string): Promise<void> {
     if (this.unsubscribed.has(identity)) return;
     this.unsubscribed.add(identity);
-    await this.rooms.updateSubscriptions(this.roomName, identity, [mic], false);
+    await this.subscription(identity, mic, false);
+  }
+
+  /** Sends one leg's subscription change after the ones already sent to it (a failed one does not stop the next). */
+  private subscription(identity: string, mic: string, subscribe: boolean): Promise<void> {
+    const previous = this.requests.get(identity) ?? Promise.resolve();
+    const request = previous.catch(() => undefined).then(() => this.rooms.updateSubscriptions(this.roomName, identity, [mic], subscribe));
+    this.requests.set(identity, request);
+    return request.then(() => undefined);
   }
 
   private micSid(what: 'hold' | 'release'): string {

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf } from '../support/worker/run.js';
 import { startAgentWorker, type AgentWorker, type RecordLine } from './support/agentWorker.js';
-import { chat, dialFromChat, e2eConfig, outboundTrunk, removeTrunks, webCall, type WebCall } from './support/call.js';
+import { chat, dialFromChat, e2eConfig, outboundTrunk, removeTrunks, webCall, type WebCall, endTestCall } from './support/call.js';
 import { startCallee, type CalleeScript, type Phone } from './support/phone.js';
 import { eventually, roomService, STACK } from './support/stack.js';
 
@@ -28,8 +28,7 @@ describe('outbound dials through livekit-sip, on the real server', () => {
     worker = await startAgentWorker({ config: e2eConfig(trunk, { closeAction: 'delete-room' }) });
   });
   afterEach(async () => {
-    phone?.stop();
-    await call?.caller.leave().catch(() => undefined);
+    await endTestCall(call, phone);
     phone = undefined;
     call = undefined;
   });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exitOf } from '../support/worker/run.js';
 import { startAgentWorker, type AgentWorker } from './support/agentWorker.js';
-import { dialFromChat, e2eConfig, outboundTrunk, removeTrunks, webCall, type WebCall } from './support/call.js';
+import { dialFromChat, e2eConfig, outboundTrunk, removeTrunks, webCall, type WebCall, endTestCall } from './support/call.js';
 import { startCallee, type Phone } from './support/phone.js';
 import { eventually, ROOT, roomService, STACK } from './support/stack.js';
 
@@ -30,8 +30,7 @@ describe('ending a call from outside, on the real server', () => {
     worker = await startAgentWorker({ config: e2eConfig(trunk, { goodbye: { messages: { end_requested: GOODBYE } } }) });
   });
   afterEach(async () => {
-    phone?.stop();
-    await call?.caller.leave().catch(() => undefined);
+    await endTestCall(call, phone);
     phone = undefined;
     call = undefined;
   });

@@ -5,7 +5,8 @@
 import { SIPTransport } from '@livekit/protocol';
 import type { AgentConfigInput } from '../../../src/config/schema.js';
 import type { AgentWorker } from './agentWorker.js';
-import { sipService, uniqueRoom } from './stack.js';
+import type { Phone } from './phone.js';
+import { roomService, sipService, uniqueRoom } from './stack.js';
 import { joinWebCaller, type WebCaller } from './webCaller.js';
 
 const trunks: string[] = [];
@@ -35,6 +36,20 @@ export async function webCall(worker: AgentWorker, what: string, o: { speakFirst
   const caller = await joinWebCaller(room, o.speakFirst === undefined ? {} : { speakFirst: o.speakFirst });
   const job = await worker.job(room);
   return { room, caller, job };
+}
+
+/**
+ * After a test: the room goes (the bridge hangs up any leg still in it, with its BYE to that test's phone, which then
+ * ends its one call), then the phone and the caller. A leg left in the room would be hung up later, when its room
+ * closes, and its BYE would reach whichever phone listens on that port by then: the next test's, which would take it
+ * for its one call and exit.
+ */
+export async function endTestCall(call: WebCall | undefined, phone: Phone | undefined): Promise<void> {
+  if (call) await roomService().deleteRoom(call.room).catch(() => undefined); // gone already, as most calls end
+  if (phone) await Promise.race([phone.exited, new Promise((r) => setTimeout(r, 5_000))]);
+  phone?.stop();
+  await phone?.exited;
+  await call?.caller.leave().catch(() => undefined);
 }
 
 /** The caller types into the room's chat (`lk.chat`, which the agent's RoomIO reads as a user turn). */
