@@ -25,8 +25,8 @@ async function deployDuringRefill(env: Record<string, string>) {
   await w.waitFor(() => w.lines.filter((l) => l.harness === 'prewarmed').length >= 2, 'two warm processes', 60_000);
   const calls = await Promise.all([w.call('deploy-a', CALL), w.call('deploy-b', CALL)]);
   w.child.kill('SIGTERM');
-  const exit = w.exited.then((e) => ({ ...e, afterReports: reported.size }));
   const reported = new Set<number>();
+  const exit = w.exited.then((e) => ({ ...e, afterReports: reported.size }));
   const reports = await Promise.all(
     calls.map(async ({ pid }) => {
       const report = await reportOf(w, pid);
