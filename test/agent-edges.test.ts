@@ -122,6 +122,17 @@ describe.concurrent('commands', () => {
       expect(run.stdout).not.toContain('Model: scripted');
     }, 60_000);
 
+    it('all LiveKit credentials but no OPENAI_API_KEY: refuses to start (exit 1) naming it, rather than failing every call after it joins', async ({ expect }) => {
+      const credentials = { LIVEKIT_URL: 'ws://127.0.0.1:9', LIVEKIT_API_KEY: 'APIkey', LIVEKIT_API_SECRET: 'secret' };
+      for (const command of ['start', 'dev']) {
+        const run = await start([command], { ...bare, ...credentials, OPENAI_API_KEY: '' });
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain("error: OPENAI_API_KEY is not set (environment or .env.local), and models.provider is 'openai'");
+        expect(run.stderr).toContain('AGENT_MODEL_PROVIDER=scripted');
+        expect(run.stdout + run.stderr).not.toContain('registered worker');
+      }
+    }, 60_000);
+
     it('a bad config stops it (exit 1) naming the key and value, its stack at the TypeScript lines (the build maps its own modules)', async ({ expect }) => {
       const run = await start(['local'], { ...bare, AGENT_CONFIG_JSON: JSON.stringify({ presence: { userAwayTimeout: -1 } }) });
       expect(run.status).toBe(1);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 // job processes forked per call load it unmapped (agent.ts).
 import '../observability/sourceMaps.js';
 import { loadRuntimeConfig } from '../config/runtime.js';
+import { missingModelKeys } from '../models/modelKeys.js';
 
 if (existsSync('.env.local')) process.loadEnvFile('.env.local');
 
@@ -54,11 +55,20 @@ async function run(): Promise<void> {
   if (command === 'local' || (choosesMode && none)) {
     const { runLocalMode } = await import('../local/localMode.js');
     process.exitCode = await runLocalMode(config);
-  } else {
-    // The framework loads here, once the arguments and the config are known good: a refused start answers at once.
-    const { runWorker, workerOptions } = await import('./server.js');
-    process.exitCode = undefined; // the framework's CLI owns the exit from here (download-files ends on its own)
-    // The job processes fork agent.js from dist/ (npm start), or agent.ts when this file runs through tsx.
-    runWorker(workerOptions(fileURLToPath(new URL(`./agent${extname(import.meta.url)}`, import.meta.url)), config));
+    return;
   }
+  const missingKeys = startsWorker ? missingModelKeys(config, process.env) : [];
+  if (missingKeys.length > 0) {
+    console.error(
+      `error: ${missingKeys.join(' and ')} is not set (environment or .env.local), and models.provider is '${config.models.provider}': every call ` +
+        `would fail after joining its room. Set it, or run without a model service with AGENT_MODEL_PROVIDER=scripted.`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  // The framework loads here, once the arguments and the config are known good: a refused start answers at once.
+  const { runWorker, workerOptions } = await import('./server.js');
+  process.exitCode = undefined; // the framework's CLI owns the exit from here (download-files ends on its own)
+  // The job processes fork agent.js from dist/ (npm start), or agent.ts when this file runs through tsx.
+  runWorker(workerOptions(fileURLToPath(new URL(`./agent${extname(import.meta.url)}`, import.meta.url)), config));
 }
