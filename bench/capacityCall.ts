@@ -276,7 +276,7 @@ class LineSTT extends stt.testing.FakeSTT {
 function agentSession(vad: VAD, mic: LoopMicrophone): voice.AgentSession {
   const lineStt = new LineSTT();
   const session = new voice.AgentSession({
-    llm: new ScriptedLLM({ reply: () => 'Okay.', checkInInstructions: CHECK_IN_INSTRUCTIONS, checkIn: () => CHECK_IN_TEXT, latencyMs: TIMING.llmLatencyMs }),
+    llm: new ScriptedLLM({ reply: () => 'Okay.', checkInInstructions: { caller: CHECK_IN_INSTRUCTIONS, room: CHECK_IN_INSTRUCTIONS }, checkIn: () => CHECK_IN_TEXT, latencyMs: TIMING.llmLatencyMs }),
     stt: lineStt,
     vad,
     tts: new PacedTTS({ speechRate: TIMING.speechRate, timeScale: 1 }),

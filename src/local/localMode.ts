@@ -15,7 +15,7 @@ import { withOverrides } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
-import { followCheckIns, ScriptedLLM } from '../models/scriptedLlm.js';
+import { checkInInstructionsOf, followCheckIns, ScriptedLLM } from '../models/scriptedLlm.js';
 import { formatEvent, summarize, type TimelineEvent } from '../timeline/timeline.js';
 import { createTextSession, userSaid } from './textSession.js';
 
@@ -81,7 +81,7 @@ export async function runLocalMode(
       ? new openai.LLM({ model: config.models.llm })
       : new ScriptedLLM({
           reply: (input) => `You said: ${input}. (scripted model)`,
-          checkInInstructions: config.checkIn.instructions,
+          checkInInstructions: checkInInstructionsOf(config),
           checkIn: checkIns.text,
           latencyMs: 150,
         }),

@@ -5,6 +5,7 @@
  */
 import { llm, voice } from '@livekit/agents';
 import { callSettings, checkInText } from '../../machines/call.machine.js';
+import type { Audience } from '../../machines/events.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { TimelineEntry } from '../timeline/timeline.js';
 
@@ -15,21 +16,31 @@ import type { TimelineEntry } from '../timeline/timeline.js';
 export function followCheckIns(config: AgentConfig): { observe(entry: TimelineEntry): void; text(): string } {
   const settings = callSettings(config);
   let attempt = 1;
+  let audience: Audience = 'caller';
   return {
     observe: (entry) => {
-      if (entry.type === 'checkIn') attempt = entry.attempt;
+      if (entry.type !== 'checkIn') return;
+      attempt = entry.attempt;
+      audience = entry.audience ?? 'caller';
     },
-    text: () => checkInText(settings, attempt),
+    text: () => checkInText(settings, attempt, audience),
   };
 }
+
+/** The instructions a generated check-in comes with, by whom it asks: the caller, or the room in a conference. */
+export const checkInInstructionsOf = (config: AgentConfig): Record<Audience, string> => ({ caller: config.checkIn.instructions, room: config.checkIn.roomInstructions });
 
 export interface ScriptedLlmOptions {
   /** The answer to a user turn. */
   reply: (userInput: string) => string;
-  /** `checkIn.instructions`: how a generated check-in is recognised. */
-  checkInInstructions: string;
-  /** The answer to a generated check-in. */
-  checkIn: () => string;
+  /**
+   * `checkIn.instructions` and `checkIn.roomInstructions` (checkInInstructionsOf): how a generated check-in is
+   * recognised, whether it asks the caller or, in a conference, the room. A room check-in the model did not recognise
+   * would be answered as a user turn with nothing in it, and said as nothing.
+   */
+  checkInInstructions: Record<Audience, string>;
+  /** The answer to a generated check-in, by whom it asks. */
+  checkIn: (audience: Audience) => string;
   /** A tool call to answer a user turn with instead of a reply (then `reply` answers the tool's output). */
   toolCall?: (userInput: string) => { name: string; args: Record<string, unknown> } | null;
   /** Time to first token, milliseconds. */
@@ -38,8 +49,9 @@ export interface ScriptedLlmOptions {
   fault?: (isCheckIn: boolean) => Error | null;
 }
 
-/** FakeLLM's own marker for an instruction-only turn: the last line of the system message. */
-const CHECK_IN_MARKER = 'instructions: check-in';
+/** FakeLLM's own marker for an instruction-only turn (the last line of the system message), one per audience. */
+const CHECK_IN_MARKERS: Record<Audience, string> = { caller: 'instructions: check-in', room: 'instructions: room check-in' };
+const audienceOf = (input: string): Audience | undefined => (Object.keys(CHECK_IN_MARKERS) as Audience[]).find((a) => CHECK_IN_MARKERS[a] === input);
 
 export class ScriptedLLM extends voice.testing.FakeLLM {
   constructor(private readonly script: ScriptedLlmOptions) {
@@ -52,16 +64,19 @@ export class ScriptedLLM extends voice.testing.FakeLLM {
    */
   override chat(params: Parameters<voice.testing.FakeLLM['chat']>[0]): llm.LLMStream {
     const system = params.chatCtx.items.find((i): i is llm.ChatMessage => i.type === 'message' && i.role === 'system');
-    if (!system?.textContent?.endsWith(this.script.checkInInstructions)) return super.chat(params);
+    const text = system?.textContent ?? '';
+    const audience = (Object.keys(CHECK_IN_MARKERS) as Audience[]).find((a) => text.endsWith(this.script.checkInInstructions[a]));
+    if (!audience) return super.chat(params);
     const chatCtx = llm.ChatContext.empty();
-    chatCtx.addMessage({ role: 'system', content: `scripted check-in\n${CHECK_IN_MARKER}` });
+    chatCtx.addMessage({ role: 'system', content: `scripted check-in\n${CHECK_IN_MARKERS[audience]}` });
     return super.chat({ ...params, chatCtx });
   }
 
   override lookup(input: string): voice.testing.FakeLLMResponse {
-    const failure = this.script.fault?.(input === CHECK_IN_MARKER);
+    const audience = audienceOf(input);
+    const failure = this.script.fault?.(audience !== undefined);
     if (failure) throw failure;
-    if (input === CHECK_IN_MARKER) return { input, type: 'llm', content: this.script.checkIn(), ttft: this.script.latencyMs, duration: 0 };
+    if (audience) return { input, type: 'llm', content: this.script.checkIn(audience), ttft: this.script.latencyMs, duration: 0 };
     const call = this.script.toolCall?.(input);
     if (call) return { input, type: 'llm', toolCalls: [call], ttft: this.script.latencyMs, duration: 0 };
     return { input, type: 'llm', content: this.script.reply(input), ttft: this.script.latencyMs, duration: 0 };

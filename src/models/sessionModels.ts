@@ -9,7 +9,7 @@ import type { llm, stt, tts } from '@livekit/agents';
 import { stt as sttNs } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import type { AgentConfig } from '../config/schema.js';
-import { ScriptedLLM } from './scriptedLlm.js';
+import { checkInInstructionsOf, ScriptedLLM } from './scriptedLlm.js';
 import { ToneTTS } from './toneTts.js';
 
 /** What the scripted STT hears in any speech segment. */
@@ -42,9 +42,9 @@ export function sessionModels(config: AgentConfig): SessionModels {
       llm: new ScriptedLLM({
         reply: scriptedReply,
         toolCall: scriptedToolCall,
-        checkInInstructions: config.checkIn.instructions,
-        // An llm-mode check-in "generates" the first fixed text (fixed mode says each text in turn itself).
-        checkIn: () => config.checkIn.messages[0] ?? 'Are you still there?',
+        checkInInstructions: checkInInstructionsOf(config),
+        // An llm-mode check-in "generates" the first fixed text for its audience (fixed mode says each text in turn itself).
+        checkIn: (audience) => (audience === 'room' ? config.checkIn.roomMessages : config.checkIn.messages)[0]!,
         latencyMs: 100,
       }),
       tts: new ToneTTS(),

@@ -13,7 +13,7 @@ import { SipDialer } from '../dialer/sipDialer.js';
 import { callLifecycle, type ShutdownReport } from '../lifecycle/shutdown.js';
 import { JsonlFileSink } from '../record/sessionRecord.js';
 import { LiveKitApiEmulator } from '../emulator/server.js';
-import { followCheckIns } from '../models/scriptedLlm.js';
+import { checkInInstructionsOf, followCheckIns } from '../models/scriptedLlm.js';
 import { legGreeting } from '../sip/plan.js';
 import { createSimulatedSession } from './agent/simulatedSession.js';
 import { amdScriptedLlm } from './amdModel.js';
@@ -148,7 +148,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
     model: scenario.model,
     timeScale: scale,
     userAwayTimeout: config.presence.userAwayTimeout,
-    checkInInstructions: config.checkIn.instructions,
+    checkInInstructions: checkInInstructionsOf(config),
     checkInText: checkIns.text,
     ...(faults.llmFailsCheckIn ? { llmFault: (isCheckIn: boolean) => (isCheckIn ? new Error('LLM unavailable (injected)') : null) } : {}),
     ...(faults.ttsFailsGoodbye ? { ttsFault: (text: string) => (goodbyeTexts.includes(text) ? new Error('TTS unavailable (injected)') : null) } : {}),

@@ -30,7 +30,11 @@ export const RULES = {
   agentGone: 'agent-gone-closes-at-once',
   /** (e) No goodbye once the caller, the room or the agent is gone: nobody would hear it. */
   noGoodbyeWhenGone: 'no-goodbye-when-gone',
-  /** Check-ins: at most checkIn.maxPrompts, never over the user's speech (vad). */
+  /**
+   * Check-ins: at most checkIn.maxPrompts, never over the user's speech (vad), and each one whose playout finished
+   * was heard: the agent spoke between the check-in and the end of its playout (a model that answers a check-in with
+   * nothing would otherwise count as having asked).
+   */
   checkIns: 'check-ins',
   /**
    * No presence-driven check-in or unresponsive goodbye while any human spoke within the away window: the caller
@@ -94,6 +98,9 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
   let callerSpeaking = false;
   let calleeSpeaking = false;
   let lastSpeech = -Infinity;
+  let agentSpeaking = false;
+  /** The check-in whose playout is pending, and whether the agent has spoken since it began. */
+  let checkInPlayout: { e: TimelineEvent; spoke: boolean } | null = null;
   const window = config.presence.userAwayTimeout;
   const trigger = (e: TimelineEvent) => {
     firstTrigger ??= e;
@@ -134,6 +141,15 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
     if (e.type === 'presence' && e.state === 'closing' && closingSince === null) closingSince = e.t;
     if (e.type === 'userState') userState = e.state;
     if (e.type === 'roomDeleted') roomDeleted = true;
+    if (e.type === 'agentState') {
+      agentSpeaking = e.state === 'speaking';
+      if (agentSpeaking && checkInPlayout) checkInPlayout.spoke = true;
+    }
+    if (e.type === 'playoutEnd' && e.prompt === 'checkIn') {
+      // A playout ending after `until` is the run being stopped, not a check-in that played out.
+      if (checkInPlayout && !e.interrupted && !checkInPlayout.spoke && e.t < until) fail(e, RULES.checkIns, `the check-in at ${at(checkInPlayout.e.t)} finished without the agent speaking`);
+      checkInPlayout = null;
+    }
 
     if (!(ACTION_TYPES as readonly string[]).includes(e.type)) continue;
 
@@ -208,6 +224,7 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
         dial = null;
         break;
       case 'checkIn':
+        checkInPlayout = { e, spoke: agentSpeaking };
         if (e.attempt > config.checkIn.maxPrompts) fail(e, RULES.checkIns, `attempt ${e.attempt} > checkIn.maxPrompts`);
         if (callerSpeaking || calleeSpeaking) fail(e, RULES.humansHeard, `a check-in while ${calleeSpeaking ? 'the callee' : 'the caller'} speaks`);
         else if (e.t - lastSpeech < window - EPS) fail(e, RULES.humansHeard, `a check-in ${(e.t - lastSpeech).toFixed(3)} s after human speech (away window ${window} s)`);

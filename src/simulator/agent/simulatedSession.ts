@@ -8,6 +8,7 @@
  * speech interrupts interruptible speech, and there is no AEC warm-up (there is no echo to cancel).
  */
 import { stt, voice } from '@livekit/agents';
+import type { Audience } from '../../../machines/events.js';
 import type { LegLine } from '../../dialer/voicemail.js';
 import type { ModelOptions } from '../sessionModel.js';
 import { words } from '../scenario.js';
@@ -31,7 +32,7 @@ export interface SimulatedSessionOptions {
   /** presence.userAwayTimeout, simulated seconds. */
   userAwayTimeout: number;
   /** `checkIn.instructions`, and the text of the check-in being generated (llm-mode check-ins). */
-  checkInInstructions: string;
+  checkInInstructions: Record<Audience, string>;
   checkInText: () => string;
   /** Fault injection for the TTS (e.g. a goodbye that cannot be synthesised). */
   ttsFault?: (text: string) => Error | null;
