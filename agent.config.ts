@@ -9,6 +9,7 @@ export default defineConfig({
   presence: {
     userAwayTimeout: 15, // LiveKit marks the user away after this much shared silence
     activitySignal: 'vad', // 'transcript' on noisy phone lines
+    callerReconnectGrace: 20, // a dropped connection (not a hang-up) may come back this long: livekit-server's departure timeout
   },
   checkIn: {
     mode: 'llm',

@@ -6,7 +6,7 @@
  * no-op placeholder here; `src/` provides the real ones with `machine.provide()`. The context is finite and
  * serialisable (counters are bounded by config, strings come from events), so the graph can be explored.
  */
-import { and, assign, enqueueActions, not, setup } from 'xstate';
+import { and, assign, enqueueActions, not, raise, setup } from 'xstate';
 import { GOODBYE_REASONS as GOODBYE_TEXT_REASONS, type AgentConfig } from '../src/config/schema.js';
 import { dialRefusal } from './dialPolicy.js';
 import type { Audience, CallEvent, CloseReason, Commands, DialOutcome, DialRefusal } from './events.js';
@@ -41,6 +41,8 @@ export interface CallContext {
   roomGone: boolean;
   /** The agent can no longer be heard: its connection is gone or the framework is closing the job. */
   agentGone: boolean;
+  /** The agent's connection is reconnecting: nobody hears it, so presence is paused. */
+  agentReconnecting: boolean;
 }
 
 /** Placeholder for a command: `src/` provides the real implementation. */
@@ -128,9 +130,11 @@ const callSetup = setup({
     markCallerGone: assign({ callerGone: true }),
     markRoomGone: assign({ roomGone: true }),
     markAgentGone: assign({ agentGone: true }),
+    agentReconnecting: assign({ agentReconnecting: true }),
+    agentReconnected: assign({ agentReconnecting: false }),
   },
   guards: {
-    presencePaused: ({ context }) => context.tools > 0 || context.dialNumber !== null,
+    presencePaused: ({ context }) => context.tools > 0 || context.dialNumber !== null || context.agentReconnecting,
     // As LiveKit arms its own away timer: only while the agent listens and nobody speaks.
     silenceCounts: ({ context }) => context.agentListening && !context.userSpeaking && !context.calleeSpeaking,
     // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this guard only runs on CALLEE_SPEAKING
@@ -183,6 +187,7 @@ const callSetup = setup({
   },
   delays: {
     awayWindow: ({ context }) => context.settings.presence.userAwayTimeout * 1000,
+    callerReconnectGrace: ({ context }) => context.settings.presence.callerReconnectGrace * 1000,
     checkInInterval: ({ context }) => context.settings.checkIn.interval * 1000,
     checkInMax: ({ context }) => context.settings.checkIn.maxSeconds * 1000,
     goodbyeMax: ({ context }) => context.settings.goodbye.maxSeconds * 1000,
@@ -248,6 +253,7 @@ export const callMachine = callSetup.createMachine({
     callerGone: false,
     roomGone: false,
     agentGone: false,
+    agentReconnecting: false,
   }),
   initial: 'live',
   states: {
@@ -298,6 +304,10 @@ export const callMachine = callSetup.createMachine({
           },
         ],
         CALLEE_LEFT: { actions: 'calleeLeft' },
+        // The agent's connection is reconnecting: presence pauses (nobody hears a check-in), and resumes with a full
+        // window of its own once it is back.
+        AGENT_RECONNECTING: { actions: 'agentReconnecting' },
+        AGENT_RECONNECTED: { actions: 'agentReconnected' },
         ROOM_DISCONNECTED: [
           // The room is gone: its participants, the dial's included. Nothing to wait for, nobody to say goodbye to.
           {
@@ -444,6 +454,18 @@ export const callMachine = callSetup.createMachine({
                 TRANSCRIPT: { actions: 'resetAttemptsIfConfigured' },
                 CALLEE_SPEAKING: { guard: 'calleeStartsSpeaking', actions: 'resetAttemptsIfConfigured' },
               },
+            },
+          },
+        },
+        // The caller's connection. Lost without a hang-up (a network fault, a reconnect that comes back with a new
+        // session) is not gone: they have presence.callerReconnectGrace to come back, and only then is it a hang-up.
+        callerLink: {
+          initial: 'connected',
+          states: {
+            connected: { on: { CALLER_CONNECTION_LOST: 'lost' } },
+            lost: {
+              after: { callerReconnectGrace: { target: 'connected', actions: raise({ type: 'CALLER_DISCONNECTED' }) } },
+              on: { CALLER_RECONNECTED: 'connected' },
             },
           },
         },

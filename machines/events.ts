@@ -59,7 +59,16 @@ export type CallEvent =
   | { type: 'DIAL_SETTLED'; number: string; outcome: DialOutcome; sipStatus?: number }
   /** A prompt finished playing (or was interrupted). `attempt` identifies the check-in it belongs to. */
   | { type: 'PLAYOUT_FINISHED'; prompt: PromptKind; attempt?: number; interrupted?: boolean }
+  /** The caller hung up: left, rejected, was removed, or their SIP call ended. */
   | { type: 'CALLER_DISCONNECTED' }
+  /** The caller's connection dropped without a hang-up (any other disconnect reason): they may come back. */
+  | { type: 'CALLER_CONNECTION_LOST' }
+  /** The caller's identity is in the room again after a lost connection. */
+  | { type: 'CALLER_RECONNECTED' }
+  /** The agent's own connection is reconnecting (rtc-node's `RoomEvent.Reconnecting`): nobody hears it meanwhile. */
+  | { type: 'AGENT_RECONNECTING' }
+  /** The agent's connection is back (`RoomEvent.Reconnected`). */
+  | { type: 'AGENT_RECONNECTED' }
   /**
    * The answered dialed participant (the callee) started or stopped speaking, from the room's active-speaker updates.
    * In a conference the session's own input hears only the caller; this is how presence hears the callee.

@@ -16,7 +16,7 @@ const errorOf = (f: () => unknown): ConfigError => {
 describe('agent.config.ts', () => {
   it('is valid and equals the documented defaults', () => {
     expect(agentConfig).toEqual(configSchema.parse({}));
-    expect(agentConfig.presence).toEqual({ userAwayTimeout: 15, activitySignal: 'vad' });
+    expect(agentConfig.presence).toEqual({ userAwayTimeout: 15, activitySignal: 'vad', callerReconnectGrace: 20 });
     expect(agentConfig.checkIn).toMatchObject({ mode: 'llm', interval: 10, maxPrompts: 3, resetOnSpeech: true });
     expect(agentConfig.goodbye.maxSeconds).toBe(10);
     expect(agentConfig.closeAction).toBe('delete-room');

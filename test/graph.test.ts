@@ -30,6 +30,8 @@ const CONFIGS: Record<string, AgentConfigInput> = {
   'max duration without warning, 1 prompt, 1 dial': { checkIn: { maxPrompts: 1 }, maxCallDuration: { seconds: 600, warnBefore: 0 }, dial: { maxPerCall: 1 } },
 };
 
+/** The caller's reconnect grace running out (xstate's event for the `after` timer in live.callerLink.lost). */
+const GRACE_ENDS = 'xstate.after.callerReconnectGrace.call.live.callerLink.lost';
 const CLOSING = new Set(['checkIn', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
 const isPresenceCause = (t: ExploredTransition) =>
   PRESENCE_EVENT_TYPES.includes(t.event.type as CallEventType) ||
@@ -183,6 +185,33 @@ describe.each(Object.entries(CONFIGS))('state graph (%s)', (_name, input) => {
     }
     expect(seen).toBeGreaterThan(0);
     expect(bad.slice(0, 5)).toEqual([]);
+  });
+
+  it('(h) a caller whose connection drops is not hung up on: nothing happens until presence.callerReconnectGrace has passed without them; back in time, the grace ends', () => {
+    const bad: string[] = [];
+    for (const t of transitions) {
+      if (t.from.status !== 'active') continue;
+      const types = t.commands.map((c) => c.type);
+      if ((t.event.type === 'CALLER_CONNECTION_LOST' || t.event.type === 'CALLER_RECONNECTED') && (types.length > 0 || t.to.context.callerGone !== t.from.context.callerGone)) {
+        bad.push(`${t.event.type} in ${JSON.stringify(t.from.value)} → ${types.join(',') || 'the caller marked gone'}`);
+      }
+      if (t.event.type === 'CALLER_RECONNECTED' && t.to.matches({ live: { callerLink: 'lost' } })) bad.push(`still waiting for the caller after CALLER_RECONNECTED in ${JSON.stringify(t.from.value)}`);
+      // The grace's end is the hang-up: exactly what CALLER_DISCONNECTED does from the same state.
+      if (t.event.type === GRACE_ENDS) {
+        const hangup = transitions.find((u) => u.from === t.from && u.event.type === 'CALLER_DISCONNECTED');
+        if (!hangup || JSON.stringify(hangup.commands) !== JSON.stringify(t.commands) || hangup.to.context.callerGone !== t.to.context.callerGone) {
+          bad.push(`the grace's end in ${JSON.stringify(t.from.value)} is not a hang-up: ${types.join(',')} vs ${hangup?.commands.map((c) => c.type).join(',')}`);
+        }
+      }
+    }
+    // The agent reconnecting pauses presence: no check-in or presence close while it reconnects.
+    for (const t of transitions) {
+      if (t.from.status === 'active' && t.from.context.agentReconnecting && isPresenceCause(t) && t.commands.some((c) => c.type === 'checkIn' || c.type === 'goodbye')) {
+        bad.push(`${t.event.type} while the agent reconnects → ${t.commands.map((c) => c.type).join(',')}`);
+      }
+    }
+    expect(transitions.some((t) => t.event.type === GRACE_ENDS)).toBe(true);
+    expect(bad.slice(0, 10)).toEqual([]);
   });
 
   it('every state is reachable and every state node of the machine is visited', () => {

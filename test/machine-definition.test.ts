@@ -12,7 +12,7 @@ describe('the call machine', () => {
     const { defineConfig } = await import('../src/config/load.js');
     const actor = createActor(callMachine, { input: callSettings(defineConfig({})) }).start();
     expect(actor.getSnapshot().value).toEqual({
-      live: { presence: { active: { present: 'trusting' } }, user: 'tracking', dial: 'idle', callTimer: 'off' },
+      live: { presence: { active: { present: 'trusting' } }, callerLink: 'connected', user: 'tracking', dial: 'idle', callTimer: 'off' },
     });
     actor.stop();
   });

@@ -9,7 +9,7 @@ import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CallEvent, CloseReason } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
 import { CalleeSpeech } from '../bridge/calleeSpeech.js';
-import { disconnectEffect } from '../bridge/roomEvents.js';
+import { callerLeftEffect, disconnectEffect } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
 import type { AgentConfig } from '../config/schema.js';
 import { apiFailureDetail } from '../dialer/apiFailure.js';
@@ -146,7 +146,14 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     if (isDialedIdentity(p.identity) && session.vad) calleeSpeech.listen(p.identity, track, session.vad);
   });
   ctx.room.on(RoomEvent.TrackUnsubscribed, (_track: RemoteTrack, _pub: unknown, p: RemoteParticipant) => calleeSpeech.stop(p.identity));
-  ctx.room.on(RoomEvent.ParticipantConnected, (p: RemoteParticipant) => hold?.joined(p.identity));
+  ctx.room.on(RoomEvent.ParticipantConnected, (p: RemoteParticipant) => {
+    // The caller's identity back after a lost connection (a new session): the call goes on.
+    if (caller && p.identity === caller.identity) return inbound({ type: 'callerReconnected' }, { type: 'CALLER_RECONNECTED' });
+    hold?.joined(p.identity);
+  });
+  // The agent's own connection: while it reconnects nobody hears it, and presence pauses.
+  ctx.room.on(RoomEvent.Reconnecting, () => inbound({ type: 'agentReconnecting' }, { type: 'AGENT_RECONNECTING' }));
+  ctx.room.on(RoomEvent.Reconnected, () => inbound({ type: 'agentReconnected' }, { type: 'AGENT_RECONNECTED' }));
   ctx.room.on(RoomEvent.ParticipantAttributesChanged, (changed: Record<string, string>, p: Participant) => {
     if (changed['sip.callStatus'] === 'active') hold?.joined(p.identity, true);
   });
@@ -160,7 +167,10 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
       const { entry, event } = disconnectEffect(DisconnectReason.ROOM_DELETED);
       return inbound(entry, event);
     }
-    if (caller && p.identity === caller.identity) inbound({ type: 'callerHangup' }, { type: 'CALLER_DISCONNECTED' });
+    if (caller && p.identity === caller.identity) {
+      const { entry, event } = callerLeftEffect(p.disconnectReason);
+      return inbound(entry, event);
+    }
     else if (isDialedIdentity(p.identity) && bridge.dialedParticipantLeft(p.identity)) inbound({ type: 'calleeLeft' }, { type: 'CALLEE_LEFT' });
   });
 
@@ -178,7 +188,9 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
       ? {
           room: ctx.room,
           // The machine decides what a caller leaving means (e.g. let a dial settle), not the framework.
-          inputOptions: { closeOnDisconnect: false },
+          // Pinned to the caller: no other participant is ever taken for them, and a caller who reconnects (same
+          // identity, new session) is linked again.
+          inputOptions: { closeOnDisconnect: false, participantIdentity: caller.identity },
         }
       : {}),
   });

@@ -25,6 +25,26 @@ export function disconnectEvent(reason: DisconnectReason | undefined): CallEvent
 }
 
 /**
+ * Why a caller left, as LiveKit says it (`RemoteParticipant.disconnectReason`), decides what it means. A hang-up:
+ * they left (CLIENT_INITIATED, a SIP BYE included), refused or never took the call (USER_REJECTED,
+ * USER_UNAVAILABLE), or were removed (PARTICIPANT_REMOVED). Any other reason (a lost signal connection, a timeout, a
+ * duplicate identity when they come back with a new session, a server shutdown or migration) is a connection that may
+ * come back: presence.callerReconnectGrace decides. ROOM_DELETED is the room going (disconnectEffect), not this.
+ */
+const HANG_UPS: readonly DisconnectReason[] = [
+  DisconnectReason.CLIENT_INITIATED,
+  DisconnectReason.USER_REJECTED,
+  DisconnectReason.USER_UNAVAILABLE,
+  DisconnectReason.PARTICIPANT_REMOVED,
+];
+
+/** The caller's departure as the machine event and the timeline entry the record stores for it. */
+export function callerLeftEffect(reason: DisconnectReason | undefined): { entry: TimelineEntry; event: CallEvent } {
+  if (reason !== undefined && HANG_UPS.includes(reason)) return { entry: { type: 'callerHangup' }, event: { type: 'CALLER_DISCONNECTED' } };
+  return { entry: { type: 'callerConnectionLost', reason: disconnectReasonName(reason) }, event: { type: 'CALLER_CONNECTION_LOST' } };
+}
+
+/**
  * A session close we did not ask for. `user_initiated` / `job_shutdown` mean someone else called `session.close()`:
  * in a job that is the framework's `finalizeSession`, i.e. the job is ending (server termination, drain timeout,
  * entry crash). Anything else (an unrecoverable error, the linked participant leaving) is the session ending itself.

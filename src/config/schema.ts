@@ -46,6 +46,13 @@ const presence = z.strictObject({
   /** What brings an away user back: `vad` (speech detected or a transcript) or `transcript` (a final transcript only;
    * robust to line noise on phone calls). */
   activitySignal: z.enum(['vad', 'transcript']).default('vad'),
+  /**
+   * A caller whose connection drops without hanging up (a network fault, a reconnect that comes back with a new
+   * session) has this long to come back before it counts as a hang-up. Default: livekit-server's own departure
+   * timeout (`room.departure_timeout`, 20 s), for which it keeps the room. Hang-ups (the caller leaving, a SIP BYE,
+   * a removal, a deleted room) end the caller's part at once.
+   */
+  callerReconnectGrace: seconds('presence.callerReconnectGrace').default(20),
 });
 
 const checkIn = z.strictObject({

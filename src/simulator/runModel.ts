@@ -7,7 +7,7 @@ import { DisconnectReason } from '@livekit/rtc-node';
 import FakeTimers from '@sinonjs/fake-timers';
 import { callSettings } from '../../machines/call.machine.js';
 import type { CallEvent, Command } from '../../machines/events.js';
-import { calleeSpeechEvent, disconnectEffect, sessionCloseEvent } from '../bridge/roomEvents.js';
+import { calleeSpeechEvent, callerLeftEffect, disconnectEffect, sessionCloseEvent } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
 import { withOverrides } from '../config/load.js';
 import { withDispatchMetadata } from '../config/runtime.js';
@@ -117,7 +117,12 @@ export function playStep(s: Step, to: StepTarget, config: AgentConfig): void {
  */
 function stepEffects(s: Step, config: AgentConfig): { entry: TimelineEntry; event: CallEvent | null } | null {
   if (s.dial !== undefined) return { entry: { type: 'dialRequest', number: s.dial }, event: { type: 'DIAL_REQUESTED', number: s.dial } };
-  if (s.callerHangup) return { entry: { type: 'callerHangup' }, event: { type: 'CALLER_DISCONNECTED' } };
+  if (s.callerHangup) return callerLeftEffect(DisconnectReason.CLIENT_INITIATED);
+  // What production makes of the caller's connection and the agent's own (src/agent/call.ts).
+  if (s.callerConnection === 'lost') return callerLeftEffect(DisconnectReason.SIGNAL_CLOSE);
+  if (s.callerConnection === 'back') return { entry: { type: 'callerReconnected' }, event: { type: 'CALLER_RECONNECTED' } };
+  if (s.agentConnection === 'reconnecting') return { entry: { type: 'agentReconnecting' }, event: { type: 'AGENT_RECONNECTING' } };
+  if (s.agentConnection === 'reconnected') return { entry: { type: 'agentReconnected' }, event: { type: 'AGENT_RECONNECTED' } };
   if (s.roomDeleted) return disconnectEffect(DisconnectReason.ROOM_DELETED);
   if (s.disconnect !== undefined) return disconnectEffect(DISCONNECT_REASONS[s.disconnect]);
   if (s.endRequest !== undefined) {

@@ -21,6 +21,8 @@ export const STEP_KINDS = [
   'dial',
   'tool',
   'callerHangup',
+  'callerConnection',
+  'agentConnection',
   'roomDeleted',
   'jobShutdown',
   'disconnect',
@@ -43,6 +45,13 @@ const step = z
     /** A tool runs for `seconds`. */
     tool: z.strictObject({ name: z.string().min(1), seconds: positive }).optional(),
     callerHangup: z.literal(true).optional(),
+    /**
+     * The caller's connection drops without a hang-up (`lost`: DisconnectReason.SIGNAL_CLOSE), or they are back
+     * (`back`: their identity joins again). A lost caller has presence.callerReconnectGrace to come back.
+     */
+    callerConnection: z.enum(['lost', 'back']).optional(),
+    /** The agent's own connection reconnects (`reconnecting`, then `reconnected`): presence pauses meanwhile. */
+    agentConnection: z.enum(['reconnecting', 'reconnected']).optional(),
     /** A backend deletes the room (DisconnectReason.ROOM_DELETED). */
     roomDeleted: z.literal(true).optional(),
     /**

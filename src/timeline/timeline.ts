@@ -48,6 +48,13 @@ export type TimelineEntry =
   | { type: 'holdCaller' }
   | { type: 'releaseCaller' }
   | { type: 'callerHangup' }
+  /** The caller's connection dropped without a hang-up (`reason`: DisconnectReason by name); they may come back. */
+  | { type: 'callerConnectionLost'; reason: string }
+  /** The caller is in the room again after a lost connection. */
+  | { type: 'callerReconnected' }
+  /** The agent's own connection is reconnecting / is back. */
+  | { type: 'agentReconnecting' }
+  | { type: 'agentReconnected' }
   /** The answered dialed participant started or stopped speaking (the room's active speakers). */
   | { type: 'calleeSpeech'; speaking: boolean }
   | { type: 'calleeLeft' }
