@@ -18,6 +18,13 @@ describe('a phone caller through an inbound trunk, on the real server and SIP br
   let worker: AgentWorker;
   const prefix = `e2e-phone-${process.pid}-`;
   const cleanup: (() => Promise<unknown>)[] = [];
+  /** The room the dispatch rule makes for the next call (one this file has not seen yet). */
+  const seen = new Set<string>();
+  const newRoom = async () => {
+    const room = await eventually(async () => (await roomService().listRooms()).find((r) => r.name.startsWith(prefix) && !seen.has(r.name))?.name, 'the dispatch rule to make a room', 30_000);
+    seen.add(room);
+    return room;
+  };
   beforeAll(async () => {
     worker = await startAgentWorker({ config: e2eConfig('') });
     const trunk = await sipService().createSipInboundTrunk(`e2e-inbound-${process.pid}`, [INBOUND], { allowedAddresses: [`${STACK.ip}/32`] });
@@ -36,7 +43,7 @@ describe('a phone caller through an inbound trunk, on the real server and SIP br
 
   it('is answered once the agent is there, goes quiet, is checked on, hears goodbye and is hung up', async () => {
     const phone = startCaller(INBOUND, { quietSeconds: 60 });
-    const room = await eventually(async () => (await roomService().listRooms()).find((r) => r.name.startsWith(prefix))?.name, 'the dispatch rule to make a room', 30_000);
+    const room = await newRoom();
     const job = await worker.job(room);
     const caller = await eventually(async () => (await roomService().listParticipants(room)).find((p) => p.attributes['sip.phoneNumber']), 'the SIP caller in the room');
     expect(caller.attributes['sip.trunkPhoneNumber']).toBe(INBOUND);
@@ -54,5 +61,17 @@ describe('a phone caller through an inbound trunk, on the real server and SIP br
     expect(phone.received()).toContain('BYE');
     await exitOf(job.pid, 30_000);
     expect(worker.killLines()).toEqual([]);
+  });
+
+  it('hangs up (a BYE): a hang-up, not a lost connection, so the call ends at once, not after the reconnect grace', async () => {
+    const phone = startCaller(INBOUND, { quietSeconds: 60, hangUpAfterMs: 6_000 });
+    const room = await newRoom();
+    const job = await worker.job(room);
+    const hangup = await worker.waitForRecord(room, (l) => l.type === 'callerHangup' || l.type === 'callerConnectionLost', "the phone's hang-up", 30_000);
+    expect(hangup.type).toBe('callerHangup');
+    const report = await worker.waitForRecord(room, (l) => l.type === 'shutdownReport', 'the shutdown report', 15_000);
+    expect(report.reason).toBe('caller_left');
+    expect(await phone.exited).toBe(0);
+    await exitOf(job.pid, 30_000);
   });
 });

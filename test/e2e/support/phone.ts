@@ -73,13 +73,17 @@ a=rtpmap:8 PCMA/8000
 a=sendrecv
 `;
 
-const BYE = `
+/**
+ * Our BYE. The dialog's local party is the To of what we last received as a callee (the INVITE) and its From as a
+ * caller (the 200 OK to our INVITE): a BYE with the two the wrong way round is "BYE for non-existent call" to
+ * livekit-sip (measured), and the call would go on.
+ */
+const bye = (side: 'callee' | 'caller') => `
   <nop><action><exec rtp_stream="pause"/></action></nop>
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: [last_To:]
-To: [last_From:]
+${side === 'callee' ? 'From: [last_To:]\nTo: [last_From:]' : 'From: [last_From:]\nTo: [last_To:]'}
 [last_Call-ID:]
 CSeq: [last_cseq_number+1] BYE
 Max-Forwards: 70
@@ -114,7 +118,7 @@ ${SDP}
   ${talk}
   ${reply('200 OK', false)}
   <nop next="end"/>
-  <label id="hang_up"/>${BYE}`;
+  <label id="hang_up"/>${bye('callee')}`;
   }
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="callee">
@@ -185,7 +189,7 @@ Content-Length: 0
   ${talk}
   ${reply('200 OK', false)}
   <nop next="end"/>
-  <label id="hang_up"/>${BYE}
+  <label id="hang_up"/>${bye('caller')}
   <label id="end"/>
 </scenario>
 `;
