@@ -22,6 +22,7 @@ export const MUTATION_TESTS = [
   'test/dial-policy.test.ts',
   'test/dispatch-narrowing.test.ts',
   'test/config-rules.test.ts',
+  'test/reconnects.test.ts',
 ];
 
 export default defineConfig({

@@ -66,4 +66,11 @@ describe('config rules, each at its boundary, with the message the operator read
     expect(check({ dial: { maxPerCall: 21 } })).toMatch(/^invalid agent.config.ts:\n {2}- dial.maxPerCall: .*\(got 21\)$/);
     expect(check({ maxCallDuration: { seconds: 60, warnBefore: -1 } })).toMatch(/^invalid agent.config.ts:\n {2}- maxCallDuration.warnBefore: .*\(got -1\)$/);
   });
+
+  it('the worker: a load threshold above 0, and whole calls, at least one', () => {
+    expect(check({ worker: { loadThreshold: 0.01, maxCalls: 1 } })).toBe('valid');
+    expect(check({ worker: { loadThreshold: 0 } })).toMatch(/^invalid agent.config.ts:\n {2}- worker.loadThreshold: .*\(got 0\)$/);
+    expect(check({ worker: { maxCalls: 0 } })).toMatch(/^invalid agent.config.ts:\n {2}- worker.maxCalls: .*\(got 0\)$/);
+    expect(check({ worker: { maxCalls: 1.5 } })).toMatch(/^invalid agent.config.ts:\n {2}- worker.maxCalls: .*\(got 1.5\)$/);
+  });
 });
