@@ -464,9 +464,11 @@ export const callMachine = callSetup.createMachine({
           states: {
             connected: { on: { CALLER_CONNECTION_LOST: 'lost' } },
             lost: {
-              after: { callerReconnectGrace: { target: 'connected', actions: raise({ type: 'CALLER_DISCONNECTED' }) } },
+              after: { callerReconnectGrace: { target: 'gone', actions: raise({ type: 'CALLER_DISCONNECTED' }) } },
               on: { CALLER_RECONNECTED: 'connected' },
             },
+            // Not back in time: a hang-up. The call may go on with a callee (onCallerLeft 'continue'), not with them.
+            gone: {},
           },
         },
         // LiveKit's user state, tracked in a region of its own: in a parallel state XState takes the parent's

@@ -63,6 +63,9 @@ describe('a caller whose connection drops', () => {
     const call = startCall({ ...GRACE, checkIn: fixed, dial: { onCallerLeft: 'continue' } }).at(0, listening).at(1, dialManager).at(3, managerAnswered).at(5, lost).until(60);
     expect(call.of('sessionClose')).toEqual([]);
     expect(call.done()).toBe(false);
+    // The caller is gone for good: coming back after the grace does not make them the caller again.
+    expect(call.value()).toMatchObject({ live: { callerLink: 'gone' } });
+    expect(call.at(61, back).value()).toMatchObject({ live: { callerLink: 'gone' } });
   });
 });
 
