@@ -379,6 +379,15 @@ async function dispatchedCall(s: Support, w: AgentWorker, what: string): Promise
   }
 }
 
+/** `calls` sequential calls on the worker, each measured by `measure` while it runs, its caller leaving after however it went. */
+async function eachCall(s: Support, w: AgentWorker, what: string, calls: number, measure: (call: WebCall) => Promise<void>): Promise<void> {
+  for (let i = 0; i < calls; i++) {
+    if (i) await sleep(BETWEEN_SAMPLES_MS);
+    const call = await dispatchedCall(s, w, what);
+    await undone(() => call.caller.leave(), () => measure(call));
+  }
+}
+
 /** 1. A call in progress, its room deleted by a backend: how long until its job process is gone. */
 async function deleteRoomToExit(s: Support, calls: number): Promise<RealStackFigures['deleteRoomToExit']> {
   // A caller who says one sentence and stays: nothing of the presence cycle happens in the time measured.
@@ -387,27 +396,20 @@ async function deleteRoomToExit(s: Support, calls: number): Promise<RealStackFig
     const request: number[] = [];
     const jobClock: number[] = [];
     const reasons: string[] = [];
-    for (let i = 0; i < calls; i++) {
-      if (i) await sleep(BETWEEN_SAMPLES_MS);
-      const call = await dispatchedCall(s, w, 'bench-delete');
-      await undone(
-        () => call.caller.leave(),
-        async () => {
-          await w.waitForRecord(call.room, (l) => l.type === 'userState' && l.state === 'listening', 'the caller to finish speaking', 30_000);
-          const t0 = performance.now();
-          await s.roomService().deleteRoom(call.room);
-          request.push(performance.now() - t0);
-          await s.exitOf(call.job.pid, 60_000);
-          total.push(performance.now() - t0);
-          const rec = recordOf(w, call.room);
-          const deleted = rec.find((l) => l.type === 'roomDeleted');
-          const report = rec.find((l) => l.type === 'shutdownReport');
-          reasons.push(String(report?.reason ?? 'no shutdownReport'));
-          if (deleted?.t !== undefined && report?.t !== undefined) jobClock.push(round((report.t - deleted.t) * 1000));
-          log(`deleteRoom → exit: ${round(total.at(-1)!)} ms (request ${round(request.at(-1)!)} ms)`);
-        },
-      );
-    }
+    await eachCall(s, w, 'bench-delete', calls, async (call) => {
+      await w.waitForRecord(call.room, (l) => l.type === 'userState' && l.state === 'listening', 'the caller to finish speaking', 30_000);
+      const t0 = performance.now();
+      await s.roomService().deleteRoom(call.room);
+      request.push(performance.now() - t0);
+      await s.exitOf(call.job.pid, 60_000);
+      total.push(performance.now() - t0);
+      const rec = recordOf(w, call.room);
+      const deleted = rec.find((l) => l.type === 'roomDeleted');
+      const report = rec.find((l) => l.type === 'shutdownReport');
+      reasons.push(String(report?.reason ?? 'no shutdownReport'));
+      if (deleted?.t !== undefined && report?.t !== undefined) jobClock.push(round((report.t - deleted.t) * 1000));
+      log(`deleteRoom → exit: ${round(total.at(-1)!)} ms (request ${round(request.at(-1)!)} ms)`);
+    });
     return {
       calls,
       ...spread(total),
@@ -431,32 +433,25 @@ async function goodbyeEndToRoomGone(s: Support, calls: number): Promise<RealStac
     const gone: number[] = [];
     const listRooms: number[] = [];
     const jobClock: number[] = [];
-    for (let i = 0; i < calls; i++) {
-      if (i) await sleep(BETWEEN_SAMPLES_MS);
-      const call = await dispatchedCall(s, w, 'bench-goodbye');
+    await eachCall(s, w, 'bench-goodbye', calls, async (call) => {
       const { room } = call;
-      await undone(
-        () => call.caller.leave(),
+      const seen = await sighting(() => recordOf(w, room).find((l) => l.type === 'playoutEnd' && l.prompt === 'goodbye'), 'goodbye playoutEnd', 90_000, RECORD_POLL_MS);
+      const end = await sighting(
         async () => {
-          const seen = await sighting(() => recordOf(w, room).find((l) => l.type === 'playoutEnd' && l.prompt === 'goodbye'), 'goodbye playoutEnd', 90_000, RECORD_POLL_MS);
-          const end = await sighting(
-            async () => {
-              const t = performance.now();
-              const rooms = await s.roomService().listRooms([room]);
-              listRooms.push(performance.now() - t);
-              return rooms.length === 0 ? true : undefined;
-            },
-            `room ${room} gone`,
-            30_000,
-            API_POLL_MS,
-          );
-          gone.push(end.at - seen.at);
-          const report = await w.waitForRecord(room, (l) => l.type === 'shutdownReport', 'the shutdown report', 30_000);
-          if (report.t !== undefined && seen.value.t !== undefined) jobClock.push(round((report.t - seen.value.t) * 1000));
-          log(`goodbye end → room gone: ${round(gone.at(-1)!)} ms`);
+          const t = performance.now();
+          const rooms = await s.roomService().listRooms([room]);
+          listRooms.push(performance.now() - t);
+          return rooms.length === 0 ? true : undefined;
         },
+        `room ${room} gone`,
+        30_000,
+        API_POLL_MS,
       );
-    }
+      gone.push(end.at - seen.at);
+      const report = await w.waitForRecord(room, (l) => l.type === 'shutdownReport', 'the shutdown report', 30_000);
+      if (report.t !== undefined && seen.value.t !== undefined) jobClock.push(round((report.t - seen.value.t) * 1000));
+      log(`goodbye end → room gone: ${round(gone.at(-1)!)} ms`);
+    });
     return {
       calls,
       ...spread(gone),

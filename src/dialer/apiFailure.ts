@@ -9,7 +9,7 @@ export function apiFailureDetail(e: unknown): string {
   if (e instanceof TwirpError) {
     return e.status === 401
       ? `the LiveKit API rejected our credentials (401${e.code ? ` ${e.code}` : ''}): check LIVEKIT_API_KEY / LIVEKIT_API_SECRET`
-      : `LiveKit API error ${e.status} ${e.code ?? ''}: ${(e as Error).message}`;
+      : `LiveKit API error ${e.status} ${e.code ?? ''}: ${e.message}`;
   }
   // fetch's own failure (no answer at all): a TypeError, its reason in `cause`.
   const cause = (e as { cause?: { code?: string } }).cause?.code;

@@ -70,9 +70,11 @@ export class SipDialer implements Dialer {
       return { outcome: 'answered', identity };
     } catch (e) {
       const described = describeFailure(e);
-      const result: DialResult = this.cancelled.delete(identity) && described.outcome === 'no-answer' ? { ...described, outcome: 'cancelled' } : described;
+      const result: DialResult = this.cancelled.has(identity) && described.outcome === 'no-answer' ? { ...described, outcome: 'cancelled' } : described;
       this.o.log?.({ number, identity, ...result }, 'dial failed');
       return result;
+    } finally {
+      this.cancelled.delete(identity); // settled, however: a cancel that lost the race to an answer is not kept
     }
   }
 

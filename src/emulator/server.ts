@@ -401,16 +401,21 @@ export class LiveKitApiEmulator extends EventEmitter<EmulatorEvents> {
     }
   }
 
-  /** livekit-server looks the participant up in its store first: in a room that is gone or never was, it is not there either. */
+  /** A participant in a room that is there: in a room that is gone or never was, nobody is. */
+  private present(room: string, identity: string): RoomParticipant | undefined {
+    return this.deletedRooms.has(room) ? undefined : this.rooms.get(room)?.participants.get(identity);
+  }
+
+  /** livekit-server looks the participant up in its store first. */
   private participantOrFail(room: string, identity: string) {
-    const p = this.deletedRooms.has(room) ? undefined : this.rooms.get(room)?.participants.get(identity);
+    const p = this.present(room, identity);
     if (!p) throw participantNotFound();
     return p;
   }
 
   /** A participant reached through its RPC topic (see NO_RESPONSE_MS). */
   private async participantOrNoResponse(room: string, identity: string) {
-    const p = this.deletedRooms.has(room) ? undefined : this.rooms.get(room)?.participants.get(identity);
+    const p = this.present(room, identity);
     if (p) return p;
     await delay(NO_RESPONSE_MS * (this.options.timeScale ?? 1));
     throw noResponse();
