@@ -17,7 +17,8 @@ import { voice } from '@livekit/agents';
 import { RpcError } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { endSessionHandler } from '../src/agent/endSessionRpc.js';
-import { callTools, explainRefusal } from '../src/agent/tools.js';
+import { CallAgent } from '../src/agent/callAgent.js';
+import { explainRefusal } from '../src/agent/tools.js';
 import type { CallBridge } from '../src/bridge/callBridge.js';
 import { defineConfig } from '../src/config/load.js';
 import type { AgentConfigInput } from '../src/config/schema.js';
@@ -25,12 +26,6 @@ import { createTextSession } from '../src/local/textSession.js';
 import type { SipEntry } from '../src/sip/entry.js';
 import { startAgentCall, until } from './support/session.js';
 
-/** The production agent's shape (instructions + `callTools(bridge)`), as its own class so tools can be mocked for it. */
-class CallAgent extends voice.Agent {
-  constructor(bridge: CallBridge) {
-    super({ instructions: 'You are a test agent.', tools: callTools(bridge) });
-  }
-}
 
 /** The framework hands a tool's string result to the model JSON-encoded: this is the text the model receives. */
 const toModel = (s: string) => JSON.stringify(s);
@@ -52,7 +47,7 @@ afterEach(async () => {
 });
 
 const start = (config: AgentConfigInput, llm: voice.testing.FakeLLM, sip: Record<string, SipEntry> = {}) =>
-  startAgentCall(config, { llm, sip, agent: (bridge) => new CallAgent(bridge) });
+  startAgentCall(config, { llm, sip, agent: (bridge) => new CallAgent(bridge, 'You are a test agent.') });
 
 /** The model's answer to a user asking to add `phone`: a call to `add_participant` with it. */
 const asksToAdd = (phone: string): voice.testing.FakeLLMResponse => ({
@@ -252,7 +247,7 @@ describe('check-in generation (checkIn.mode llm)', () => {
     call = await startAgentCall(
       { presence: { userAwayTimeout: 0.3 }, checkIn: { mode: 'llm', instructions, interval: 0.2, maxPrompts: 1 }, goodbye: { maxSeconds: 1 } },
       {
-        agent: (bridge) => new CallAgent(bridge),
+        agent: (bridge) => new CallAgent(bridge, 'You are a test agent.'),
         session: (userAwayTimeout) => {
           const session = createTextSession(llm, userAwayTimeout);
           generateReply = vi.spyOn(session, 'generateReply');

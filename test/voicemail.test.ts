@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
 import type { AgentConfigInput } from '../src/config/schema.js';
 import type { LegLine } from '../src/dialer/voicemail.js';
-import { voicemailNote } from '../src/dialer/voicemail.js';
+import { dialOutcomeNote } from '../src/dialer/outcomeNote.js';
 import { amdScriptedLlm, classifyGreeting } from '../src/simulator/amdModel.js';
 import { runAgent } from '../src/simulator/runAgent.js';
 import { runModel } from '../src/simulator/runModel.js';
@@ -111,7 +111,7 @@ describe('an answered dial goes through the real voice.AMD before it settles', (
     const { context } = r.call.bridge.actor.getSnapshot();
     expect(context).toMatchObject({ callee: false, dialNumber: null });
     expect(r.call.bridge.mayBeCallee('sip-15550001111-1')).toBe(false);
-    expect(notes(r.call.session)).toContain(voicemailNote(NUMBER, 'machine-vm', false));
+    expect(notes(r.call.session)).toContain(dialOutcomeNote({ number: NUMBER, outcome: 'voicemail', amd: 'machine-vm' }));
     expect(said(r.call.session)).toEqual([]);
   });
 
@@ -121,7 +121,7 @@ describe('an answered dial goes through the real voice.AMD before it settles', (
     expect(r.dial).toEqual(['dialStart', 'amd', 'voicemailMessage', 'legRemoved', 'dialEnd']);
     expect(said(r.call.session)).toEqual([message]);
     expect(r.removed).toEqual(['sip-15550001111-1']);
-    expect(notes(r.call.session)).toContain(voicemailNote(NUMBER, 'machine-vm', true));
+    expect(notes(r.call.session)).toContain(dialOutcomeNote({ number: NUMBER, outcome: 'voicemail', amd: 'machine-vm', messageLeft: true }));
   });
 
   it('an IVR with leave-message: no message (nobody takes it), the leg removed, voicemail', async () => {
@@ -191,16 +191,4 @@ describe.concurrent('agent mode (the simulated line playing greetings into the r
     const stalled = (agent as { scheduling?: { stalledMs: number } }).scheduling?.stalledMs ?? 0;
     expect(Math.abs(amdAt(a) - amdAt(m))).toBeLessThan(1 + stalled / 1000 / TIME_SCALE);
   }, 30_000);
-});
-
-describe("the deployed agent's line (roomLegLine)", () => {
-  it("links the session's RoomIO to the dialed leg while AMD listens, then back to the caller", async () => {
-    const { roomLegLine } = await import('../src/dialer/voicemail.js');
-    const linked: (string | null)[] = [];
-    const session = { _roomIO: { setParticipant: (identity: string | null) => void linked.push(identity) } } as unknown as voice.AgentSession;
-    const line = roomLegLine(session, 'caller-1');
-    line.listen({ number: NUMBER, identity: 'sip-15550001111-1' });
-    line.restore();
-    expect(linked).toEqual(['sip-15550001111-1', 'caller-1']);
-  });
 });

@@ -3,7 +3,7 @@
  * bounded shutdown, the session record, room events, the end-session RPC and SIGTERM. `entry.ts`'s entry calls it,
  * in the framework's job process; the worker tests and the benchmark run that same entry without a room.
  */
-import { voice, type JobContext } from '@livekit/agents';
+import type { voice, JobContext } from '@livekit/agents';
 import { DisconnectReason, RoomEvent, type Participant, type RemoteParticipant, type RemoteTrack } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CallEvent, CloseReason } from '../../machines/events.js';
@@ -21,7 +21,7 @@ import { openRecordSink, type RecordSink } from '../record/sessionRecord.js';
 import type { TimelineEntry } from '../timeline/timeline.js';
 import { CallerHold } from './callerHold.js';
 import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
-import { callTools } from './tools.js';
+import { CallAgent } from './callAgent.js';
 
 export interface CallSetup {
   ctx: JobContext;
@@ -80,7 +80,7 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
     deleteRoom: async () => void (await rooms.deleteRoom(roomName)),
     ...(hold ? { muteCaller: (muted: boolean) => hold.set(muted) } : {}),
     // Answering-machine detection hears a dialed leg through the session's RoomIO, linked to it while it decides.
-    ...(caller ? { screen: { line: roomLegLine(session, caller.identity) } } : {}),
+    ...(caller ? { screen: { line: roomLegLine(session, caller.identity, () => ctx.room.remoteParticipants.has(caller.identity)) } } : {}),
     onTimeline: (entry) => sink?.write({ t: t(), ...entry }),
     tasks: lifecycle.tasks,
     logger,
@@ -155,7 +155,9 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
   ctx.room.on(RoomEvent.Reconnecting, () => inbound({ type: 'agentReconnecting' }, { type: 'AGENT_RECONNECTING' }));
   ctx.room.on(RoomEvent.Reconnected, () => inbound({ type: 'agentReconnected' }, { type: 'AGENT_RECONNECTED' }));
   ctx.room.on(RoomEvent.ParticipantAttributesChanged, (changed: Record<string, string>, p: Participant) => {
-    if (changed['sip.callStatus'] === 'active') hold?.joined(p.identity, true);
+    if (changed['sip.callStatus'] !== 'active') return;
+    hold?.joined(p.identity, true);
+    if (isDialedIdentity(p.identity)) bridge.legAnswered(p.identity);
   });
   ctx.room.on(RoomEvent.ParticipantDisconnected, (p: RemoteParticipant) => {
     calleeSpeech.stop(p.identity);
@@ -183,7 +185,7 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
 
   bridge.start();
   await session.start({
-    agent: new voice.Agent({ instructions: config.models.instructions, tools: callTools(bridge) }),
+    agent: new CallAgent(bridge, config.models.instructions),
     ...(caller
       ? {
           room: ctx.room,

@@ -5,15 +5,16 @@
  * - machine commands become `session.say` / `generateReply` (their playout reported back), the dialer, an ordered
  *   close (session.close → ctx.shutdown → delete the room), each started as a tracked task that `drain()` awaits.
  */
-import { voice } from '@livekit/agents';
+import { voice, type llm } from '@livekit/agents';
 import type { Actor } from 'xstate';
 import { callSettings, type CallMachine } from '../../machines/call.machine.js';
-import type { CallEvent, CloseReason, Command, DialRefusal, EndSource, PromptKind } from '../../machines/events.js';
+import type { CallEvent, CloseReason, Command, DialOutcome, DialRefusal, EndSource, PromptKind } from '../../machines/events.js';
 import { createCallActor } from '../commands.js';
 import type { AgentConfig } from '../config/schema.js';
 import { apiFailureDetail } from '../dialer/apiFailure.js';
 import type { Dialer, DialResult } from '../dialer/sipDialer.js';
-import { screenAnsweredLeg, voicemailNote, type LegLine, type ScreenOptions } from '../dialer/voicemail.js';
+import { dialOutcomeNote } from '../dialer/outcomeNote.js';
+import { screenAnsweredLeg, type LegLine, type ScreenOptions } from '../dialer/voicemail.js';
 import type { TaskRegistry } from '../lifecycle/tasks.js';
 import { sessionCloseEvent } from './roomEvents.js';
 import { commandEntry, type AmdCategory, type TimelineEntry } from '../timeline/timeline.js';
@@ -59,10 +60,10 @@ export class CallBridge {
   private readonly detach: (() => void)[] = [];
   /** In-flight dials by number: aborting one stops its answering-machine detection (the machine ended the dial). */
   private readonly dials = new Map<string, AbortController>();
-  /** Legs under answering-machine detection (not callees yet), and whether they left the room meanwhile. */
-  private readonly screening = new Map<string, { left: boolean }>();
-  /** Legs a machine answered: never callees. */
-  private readonly machineLegs = new Set<string>();
+  /** Dials answering-machine detection screens, by the leg's identity: from before the leg is dialed until it settles. */
+  private readonly screening = new Map<string, LegScreening>();
+  /** The leg the session hears while AMD listens: its turns are the callee's, not the caller's. */
+  private heardLeg: LegScreening | null = null;
   /** Legs whose dial settled answered by a person: the conference's callees, until they leave. */
   private readonly callees = new Set<string>();
   /**
@@ -190,12 +191,39 @@ export class CallBridge {
    */
   dialedParticipantLeft(identity: string): boolean {
     const screening = this.screening.get(identity);
-    if (screening) screening.left = true;
+    if (screening) {
+      screening.left = true;
+      // Gone while AMD listens: nothing more to hear, the dial settles now (not when AMD's budget runs out).
+      if (screening.run) screening.stop.abort();
+    }
     if (!this.callees.delete(identity)) {
       this.departed.add(identity);
       return false;
     }
     return this.callees.size === 0;
+  }
+
+  /**
+   * The room says a dialed leg answered (its `sip.callStatus` turned `active`, which livekit-sip sets at the SIP
+   * answer): answering-machine detection starts hearing it now, before the API's answer to the dial arrives.
+   */
+  legAnswered(identity: string): void {
+    const s = this.screening.get(identity);
+    if (s && !s.run && !s.left && !s.stop.signal.aborted) {
+      this.o.logger?.info({ number: s.number, identity }, 'the leg answered; answering-machine detection listens');
+      s.run = this.screen(s);
+    }
+  }
+
+  /**
+   * A user turn the session completed (the agent's `onUserTurnCompleted`): while AMD hears a dialed leg, the turn is
+   * that leg's greeting, so the chat says who spoke rather than taking it for the caller.
+   */
+  attributeTurn(message: llm.ChatMessage): void {
+    const leg = this.heardLeg;
+    if (!leg) return;
+    leg.turns++;
+    message.content = [`(${leg.number}, who was just dialed, answered and said:) ${message.textContent ?? ''}`];
   }
 
   /** Awaits every task the bridge started (speech playouts, dials, the close, the room deletion). */
@@ -264,6 +292,7 @@ export class CallBridge {
                 ? { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome }
                 : { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome, sipStatus: r.sipStatus },
             );
+            this.reportDial(c.number, r);
             if (r.outcome !== 'answered' || !r.identity) return;
             if (!r.calleeLeft && !this.departed.has(r.identity)) return void this.callees.add(r.identity);
             // It answered and has already left: report it now, unless another callee is still in the call.
@@ -341,28 +370,58 @@ export class CallBridge {
   }
 
   /**
-   * Dials; an answered dial then goes through answering-machine detection (dial.amd) when the bridge can hear the
-   * leg. Null: the machine ended the dial itself while it was being screened (nothing to report).
+   * Dials; an answered dial goes through answering-machine detection (dial.amd) when the bridge can hear the leg.
+   * Detection starts as soon as the leg answers: when the room says so (`legAnswered`), or at the latest when the dial's
+   * API call returns. Not before: a running AMD holds every reply of the session (it pauses reply authorization), so
+   * the caller would hear nothing while the leg rings, not even "I'm calling them now". A leg that leaves while AMD
+   * listens settles the dial at once, answered and gone. Null: the machine ended the dial itself (nothing to report).
    */
-  private async dialAndScreen(number: string, signal: AbortSignal): Promise<(DialResult & { calleeLeft?: boolean }) | null> {
-    const r = await this.o.dialer.dial(number);
-    const screen = this.o.screen;
-    if (r.outcome !== 'answered' || !r.identity || !screen || !this.o.config.dial.amd.enabled || signal.aborted) return r;
-    const identity = r.identity;
-    const state = { left: false };
-    this.screening.set(identity, state);
-    let category: AmdCategory | null = null;
+  private async dialAndScreen(number: string, signal: AbortSignal): Promise<Screened | null> {
+    const screen = this.o.config.dial.amd.enabled ? this.o.screen : undefined;
+    const canHear = screen !== undefined && (screen.line.canHear?.() ?? true);
+    if (screen && !canHear) this.o.logger?.warn({ number }, 'answering-machine detection skipped: the session cannot be linked to the leg (no RoomIO), and AMD would classify the caller');
+    const legs: LegScreening[] = [];
+    const r = await this.o.dialer.dial(number, (identity) => {
+      if (!canHear) return;
+      const leg: LegScreening = { number, identity, stop: new AbortController(), run: null, left: false, turns: 0, category: null };
+      signal.addEventListener('abort', () => leg.stop.abort(), { once: true });
+      this.screening.set(identity, leg);
+      legs.push(leg);
+    });
+    const leg = legs[0];
+    if (!leg) return r;
+    try {
+      if (r.outcome !== 'answered' || !r.identity || signal.aborted) {
+        leg.stop.abort();
+        await leg.run;
+        return r;
+      }
+      // It answered and left before detection could start: nothing to screen.
+      if (leg.left && !leg.run) return { ...r, calleeLeft: true, leftAtOnce: true };
+      const outcome = await (leg.run ??= this.screen(leg));
+      if (outcome === null) return leg.left && !signal.aborted ? { ...r, calleeLeft: true, leftAtOnce: true } : null;
+      return { outcome, identity: r.identity, calleeLeft: leg.left, category: leg.category, greeted: leg.turns > 0 };
+    } finally {
+      this.screening.delete(leg.identity);
+    }
+  }
+
+  /** AMD on one answered leg, the session linked to it meanwhile. */
+  private screen(leg: LegScreening): Promise<Extract<DialOutcome, 'answered' | 'voicemail'> | null> {
+    const screen = this.o.screen!;
     const log = this.o.logger;
-    const outcome = await screenAnsweredLeg(number, identity, {
+    return screenAnsweredLeg(leg.number, leg.identity, {
       session: this.o.session,
       dial: this.o.config.dial,
       line: {
-        listen: (leg) => {
-          screen.line.listen(leg);
+        listen: (l) => {
+          screen.line.listen(l);
+          this.heardLeg = leg;
           this.legListening = true;
           this.applyAudioInput();
         },
         restore: () => {
+          this.heardLeg = null;
           this.legListening = false;
           this.applyAudioInput();
           screen.line.restore();
@@ -372,34 +431,45 @@ export class CallBridge {
       ...(screen.timeScale !== undefined ? { timeScale: screen.timeScale } : {}),
       record: (entry) => {
         if (entry.type === 'amd') {
-          category = entry.category;
-          log?.info({ number, category }, 'answering-machine detection');
+          leg.category = entry.category;
+          log?.info({ number: leg.number, category: entry.category }, 'answering-machine detection');
         }
         this.record(entry);
       },
-      hangup: () => this.o.dialer.hangup(number),
-      signal,
+      hangup: () => this.o.dialer.hangup(leg.number),
+      signal: leg.stop.signal,
       log: (fields, msg) => log?.warn(fields, msg),
     });
-    this.screening.delete(identity);
-    if (outcome !== 'answered') this.machineLegs.add(identity);
-    if (outcome === null) return null;
-    if (outcome === 'voicemail' && category) {
-      this.tellModel(voicemailNote(number, category, this.o.config.dial.onVoicemail === 'leave-message' && category === 'machine-vm'));
-    }
-    return { outcome, identity, calleeLeft: state.left };
   }
 
-  /** Puts a note in the agent's chat context (what happened that it did not see), without a reply. */
-  private tellModel(text: string): void {
-    try {
-      const agent = this.o.session.currentAgent;
-      const ctx = agent.chatCtx.copy();
-      ctx.addMessage({ role: 'system', content: text });
-      void this.track('tell the model', agent.updateChatCtx(ctx).catch((e: unknown) => this.o.logger?.warn({ error: (e as Error).message }, 'could not tell the model')));
-    } catch (e) {
-      this.o.logger?.warn({ error: (e as Error).message }, 'could not tell the model');
-    }
+  /**
+   * The model hears how the dial ended and answers the caller: a note in its chat context, and a reply with it as the
+   * instructions. Not for a dial we cancelled, nor once the call is closing, nor for an answer whose greeting the
+   * model is already replying to (the turn AMD held, attributed to the callee).
+   */
+  private reportDial(number: string, r: Screened): void {
+    if (r.outcome === 'cancelled' || this.closeReason !== null || this.isEnded) return;
+    if (r.outcome === 'answered' && r.greeted && !r.calleeLeft) return;
+    const note = dialOutcomeNote({
+      number,
+      outcome: r.outcome,
+      ...(r.sipStatus !== undefined ? { sipStatus: r.sipStatus } : {}),
+      ...(r.category ? { amd: r.category } : {}),
+      ...(r.leftAtOnce ? { leftAtOnce: true } : {}),
+      ...(r.outcome === 'voicemail' && r.category === 'machine-vm' && this.o.config.dial.onVoicemail === 'leave-message' ? { messageLeft: true } : {}),
+    });
+    const session = this.o.session;
+    void this.track(
+      `report dial ${number}`,
+      (async () => {
+        const agent = session.currentAgent;
+        const ctx = agent.chatCtx.copy();
+        ctx.addMessage({ role: 'system', content: note });
+        await agent.updateChatCtx(ctx);
+        if (this.closeReason !== null || this.isEnded) return;
+        await session.generateReply({ instructions: note }).waitForPlayout();
+      })().catch((e: unknown) => this.o.logger?.warn({ number, error: (e as Error).message }, 'could not tell the model how the dial ended')),
+    );
   }
 
   /** Plays a prompt and reports its playout (or its failure) to the machine, which bounds the wait anyway. */
@@ -421,3 +491,21 @@ export class CallBridge {
     );
   }
 }
+
+/** One dial AMD screens: the leg's identity is known before it is dialed. */
+interface LegScreening {
+  number: string;
+  identity: string;
+  /** Aborted when the machine ends the dial, or when the leg leaves while AMD listens. */
+  stop: AbortController;
+  /** Detection, once the leg answered. */
+  run: Promise<Extract<DialOutcome, 'answered' | 'voicemail'> | null> | null;
+  /** The leg left the room. */
+  left: boolean;
+  /** User turns heard from the leg while AMD listened (its greeting). */
+  turns: number;
+  category: AmdCategory | null;
+}
+
+/** A dial's result, and what screening it learned. */
+type Screened = DialResult & { calleeLeft?: boolean; leftAtOnce?: boolean; category?: AmdCategory | null; greeted?: boolean };

@@ -18,7 +18,11 @@ export interface DialResult {
 }
 
 export interface Dialer {
-  dial(number: string): Promise<DialResult>;
+  /**
+   * Dials `number`. `placed` hears the identity the leg will have in the room before anything is sent, so the leg can
+   * be watched from the moment it joins (on the real SIP bridge: while it still rings).
+   */
+  dial(number: string, placed?: (identity: string) => void): Promise<DialResult>;
   /** Ends the dial explicitly: removes its participant, which stops a ringing leg. */
   cancel(number: string): Promise<void>;
   /** Removes an answered leg nobody should be conferenced with (a machine answered). */
@@ -57,10 +61,11 @@ export class SipDialer implements Dialer {
     this.rooms = new RoomServiceClient(o.url, o.apiKey, o.apiSecret);
   }
 
-  async dial(number: string): Promise<DialResult> {
+  async dial(number: string, placed?: (identity: string) => void): Promise<DialResult> {
     // One identity per dial, so cancelling one dial can never remove another participant.
     const identity = dialedIdentity(number, ++this.seq);
     this.identities.set(number, identity);
+    placed?.(identity);
     try {
       await this.sip.createSipParticipant(this.o.trunkId, number, this.o.roomName, {
         participantIdentity: identity,

@@ -43,9 +43,14 @@ export const AMD_THRESHOLDS_MS = {
 
 /** Where the session's audio input comes from while AMD listens. */
 export interface LegLine {
+  /**
+   * Whether the session can be linked to a leg at all. In a room that takes the session's RoomIO: without one, AMD
+   * would classify whoever the session hears (the caller), so it is skipped instead. Absent: always.
+   */
+  canHear?(): boolean;
   /** The session now hears the dialed participant `identity` (the leg of `number`), not the caller. */
   listen(leg: { number: string; identity: string }): void;
-  /** The session hears the caller again. */
+  /** The session hears the caller again, if they are still there; otherwise whoever is (the answered leg). */
   restore(): void;
 }
 
@@ -146,30 +151,20 @@ export async function screenAnsweredLeg(number: string, identity: string, o: Scr
   return signal.aborted ? null : 'voicemail';
 }
 
-/** What the model is told when a dial reached a machine (a system message in its chat context). */
-export function voicemailNote(number: string, category: AmdCategory, messageLeft: boolean): string {
-  const what =
-    category === 'machine-ivr'
-      ? 'an automated phone menu'
-      : category === 'machine-unavailable'
-        ? 'a voicemail that cannot take messages'
-        : 'voicemail';
-  return (
-    `The call to ${number} reached ${what}, not a person, and was hung up` +
-    `${messageLeft ? ' after leaving a short message' : ''}; nobody was added to the call. ` +
-    'Tell the user if it matters to them, and offer to try again later.'
-  );
-}
-
 /**
  * The deployed agent's line: the session's RoomIO linked to the dialed participant while AMD listens, then back to
  * the caller (`RoomIO.setParticipant`, which moves the audio input and the user transcription with it). RoomIO is
- * the session's internal `_roomIO` in 1.9, the same object AMD itself reads for its participant gate.
+ * the session's internal `_roomIO` in 1.9, the same object AMD itself reads for its participant gate. A caller who
+ * left meanwhile (`dial.onCallerLeave: 'continue'`) is not linked again: the session keeps hearing the leg, the one
+ * person still there.
  */
-export function roomLegLine(session: voice.AgentSession, callerIdentity: string): LegLine {
+export function roomLegLine(session: voice.AgentSession, callerIdentity: string, callerPresent: () => boolean): LegLine {
   const roomIO = () => (session as unknown as { _roomIO?: { setParticipant(identity: string | null): void } })._roomIO;
   return {
+    canHear: () => roomIO() !== undefined,
     listen: ({ identity }) => roomIO()?.setParticipant(identity),
-    restore: () => roomIO()?.setParticipant(callerIdentity),
+    restore: () => {
+      if (callerPresent()) roomIO()?.setParticipant(callerIdentity);
+    },
   };
 }

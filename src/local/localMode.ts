@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline';
 import { initializeLogger, voice } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { callTools, explainRefusal } from '../agent/tools.js';
+import { CallAgent } from '../agent/callAgent.js';
+import { explainRefusal } from '../agent/tools.js';
 import { CallBridge } from '../bridge/callBridge.js';
 import { withOverrides } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -112,7 +113,7 @@ export async function runLocalMode(
 
   showAgentSpeech(session, say, () => (performance.now() - t0) / 1000);
   bridge.start();
-  await session.start({ agent: new voice.Agent({ instructions: config.models.instructions, tools: callTools(bridge) }) });
+  await session.start({ agent: new CallAgent(bridge, config.models.instructions) });
 
   const handle = (line: string) => {
     const text = line.trim();

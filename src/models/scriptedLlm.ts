@@ -7,6 +7,7 @@ import { llm, voice } from '@livekit/agents';
 import { callSettings, checkInText } from '../../machines/call.machine.js';
 import type { Audience } from '../../machines/events.js';
 import type { AgentConfig } from '../config/schema.js';
+import { dialNoteHeadline } from '../dialer/outcomeNote.js';
 import type { TimelineEntry } from '../timeline/timeline.js';
 
 /**
@@ -51,6 +52,8 @@ export interface ScriptedLlmOptions {
 
 /** FakeLLM's own marker for an instruction-only turn (the last line of the system message), one per audience. */
 const CHECK_IN_MARKERS: Record<Audience, string> = { caller: 'instructions: check-in', room: 'instructions: room check-in' };
+/** FakeLLM's marker for a dial outcome's reply: its headline follows. */
+const DIAL_MARKER = 'instructions: dial result: ';
 const audienceOf = (input: string): Audience | undefined => (Object.keys(CHECK_IN_MARKERS) as Audience[]).find((a) => CHECK_IN_MARKERS[a] === input);
 
 export class ScriptedLLM extends voice.testing.FakeLLM {
@@ -66,13 +69,16 @@ export class ScriptedLLM extends voice.testing.FakeLLM {
     const system = params.chatCtx.items.find((i): i is llm.ChatMessage => i.type === 'message' && i.role === 'system');
     const text = system?.textContent ?? '';
     const audience = (Object.keys(CHECK_IN_MARKERS) as Audience[]).find((a) => text.endsWith(this.script.checkInInstructions[a]));
-    if (!audience) return super.chat(params);
+    // A dial's outcome (outcomeNote.ts) as the extra instructions: the model tells the caller what happened.
+    const headline = audience ? null : dialNoteHeadline(text.slice(text.lastIndexOf('\n') + 1));
+    if (!audience && headline === null) return super.chat(params);
     const chatCtx = llm.ChatContext.empty();
-    chatCtx.addMessage({ role: 'system', content: `scripted check-in\n${CHECK_IN_MARKERS[audience]}` });
+    chatCtx.addMessage({ role: 'system', content: audience ? `scripted check-in\n${CHECK_IN_MARKERS[audience]}` : `scripted dial result\n${DIAL_MARKER}${headline}` });
     return super.chat({ ...params, chatCtx });
   }
 
   override lookup(input: string): voice.testing.FakeLLMResponse {
+    if (input.startsWith(DIAL_MARKER)) return { input, type: 'llm', content: input.slice(DIAL_MARKER.length), ttft: this.script.latencyMs, duration: 0 };
     const audience = audienceOf(input);
     const failure = this.script.fault?.(audience !== undefined);
     if (failure) throw failure;

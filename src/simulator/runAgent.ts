@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { voice } from '@livekit/agents';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CallEvent, CloseReason } from '../../machines/events.js';
+import { CallAgent } from '../agent/callAgent.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
@@ -89,6 +90,8 @@ export interface AgentRunResult extends RunResult {
   shutdown: ShutdownReport | null;
   /** The session record file, with `recordDir`. */
   recordFile: string | null;
+  /** The conversation as the model read it: the agent's chat messages, in order. */
+  chat: { role: string; text: string }[];
 }
 
 /**
@@ -199,7 +202,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   t0 = performance.now(); // the call starts now: model mode's t = 0
   for (const r of rejected) record({ type: 'overrideRejected', key: r.key });
   bridge.start();
-  await session.start({ agent: new voice.Agent({ instructions: config.models.instructions }) });
+  await session.start({ agent: new CallAgent(bridge, config.models.instructions) });
 
   const timers: NodeJS.Timeout[] = [];
   const later = (seconds: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, seconds * 1000 * scale - (performance.now() - t0))));
@@ -254,7 +257,8 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   const violations = checkInvariants(timeline, config, until, Math.max(TIMER_ROUNDING, jitter));
   const summary = summarize(timeline, violations);
   const failures = checkExpectations(scenario.expect, timeline, summary, (opts.slack ?? 0) + scheduling.stalledMs / 1000 / scale);
-  return { scenario, config, timeline, summary, failures, scheduling, shutdown, recordFile: sink?.path ?? null };
+  const chat = session.history.items.flatMap((i) => (i.type === 'message' ? [{ role: i.role, text: i.textContent ?? '' }] : []));
+  return { scenario, config, timeline, summary, failures, scheduling, shutdown, recordFile: sink?.path ?? null, chat };
 }
 
 /**

@@ -9,6 +9,7 @@ import { CallBridge, type CallBridgeOptions } from '../../src/bridge/callBridge.
 import { defineConfig } from '../../src/config/load.js';
 import type { AgentConfigInput } from '../../src/config/schema.js';
 import { SipDialer } from '../../src/dialer/sipDialer.js';
+import { CallAgent } from '../../src/agent/callAgent.js';
 import { LiveKitApiEmulator } from '../../src/emulator/server.js';
 import { createTextSession, userSaid } from '../../src/local/textSession.js';
 import type { SipEntry } from '../../src/sip/entry.js';
@@ -29,7 +30,7 @@ export async function startAgentCall(
     secret?: string;
     /** Builds the session instead of the default text session (e.g. one with a real VAD and audio input). */
     session?: (userAwayTimeout: number) => voice.AgentSession;
-    /** Builds the agent the session starts with (e.g. one with the call's tools, as production does); default: none. */
+    /** Builds the agent the session starts with; default: production's CallAgent (the call's tools and turn hook). */
     agent?: (bridge: CallBridge) => voice.Agent;
     /** Answering-machine detection on answered dials: how the session hears a leg (built once the session exists). */
     screen?: (session: voice.AgentSession) => NonNullable<CallBridgeOptions['screen']>;
@@ -72,7 +73,7 @@ export async function startAgentCall(
     logger,
     ...(opts.screen ? { screen: opts.screen(session) } : {}),
   }).start();
-  await session.start({ agent: opts.agent ? opts.agent(bridge) : new voice.Agent({ instructions: 'You are a test agent.' }) });
+  await session.start({ agent: opts.agent ? opts.agent(bridge) : new CallAgent(bridge, 'You are a test agent.') });
   return {
     session,
     bridge,
