@@ -390,6 +390,7 @@ export class CallBridge {
     });
     const leg = legs[0];
     if (!leg) return r;
+    this.o.logger?.info({ number, outcome: r.outcome, screening: leg.run !== null }, "the dial's API call returned");
     try {
       if (r.outcome !== 'answered' || !r.identity || signal.aborted) {
         leg.stop.abort();

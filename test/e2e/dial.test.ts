@@ -83,8 +83,11 @@ describe('outbound dials through livekit-sip, on the real server', () => {
     expect(end).toMatchObject(expected);
     await phone.exited;
     if ('ringForever' in script) expect(phone.received()).toContain('CANCEL');
-    // The call goes on: the caller is still served (a check-in comes once they are away).
-    await worker.waitForRecord(call.room, (l) => l.type === 'checkIn', 'a check-in after the dial', 30_000);
+    // The call goes on: the caller is told how the dial went (the agent speaks before anything else happens), and is
+    // still served (a check-in comes once they are away).
+    const checkIn = await worker.waitForRecord(call.room, (l) => l.type === 'checkIn', 'a check-in after the dial', 30_000);
+    const told = worker.record(call.room).filter((l) => l.type === 'agentState' && l.state === 'speaking' && l.t! > end.t! && l.t! < checkIn.t!);
+    expect(told.length).toBeGreaterThan(0);
     expect(worker.record(call.room).filter((l) => l.type === 'sessionClose' && (l.t ?? 0) < end.t!)).toEqual([]);
   });
 

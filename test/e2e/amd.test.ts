@@ -1,0 +1,70 @@
+/**
+ * Answering-machine detection on a leg the real SIP bridge dialed to a sipp phone:
+ * - AMD and the session's input go to the leg when the room says it answered (its `sip.callStatus` turning
+ *   `active`), before the dial's API call returns, so its greeting is heard from the start;
+ * - a leg that hangs up while AMD listens settles the dial at once (AMD would otherwise wait out its budget, here
+ *   60 s), and the caller is told.
+ * The models are scripted, so AMD never reaches a verdict on speech here: what is tested is when it listens and what
+ * ends it, not how it classifies (that needs a real model; see the README).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAgentWorker, type AgentWorker } from './support/agentWorker.js';
+import { dialFromChat, e2eConfig, endTestCall, outboundTrunk, removeTrunks, webCall, type WebCall } from './support/call.js';
+import { startCallee, type Phone } from './support/phone.js';
+import { STACK } from './support/stack.js';
+
+const NUMBER = '+15551230004';
+const CALLEE_PORT = 5074;
+
+describe('answering-machine detection on a real SIP leg', () => {
+  let worker: AgentWorker;
+  let phone: Phone | undefined;
+  let call: WebCall | undefined;
+  beforeAll(async () => {
+    const trunk = await outboundTrunk(CALLEE_PORT, STACK.ip);
+    worker = await startAgentWorker({
+      config: e2eConfig(trunk, {
+        presence: { userAwayTimeout: 20 },
+        dial: { sipTrunkId: trunk, ringingTimeout: 20, allow: ['+1555*'], amd: { enabled: true, models: 'session', noSpeechTimeout: 60, detectionTimeout: 60 }, maxSeconds: 120 },
+      }),
+    });
+  });
+  afterEach(async () => {
+    await endTestCall(call, phone);
+    phone = undefined;
+    call = undefined;
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await removeTrunks();
+  });
+
+  it('listens from the answer the room reports; the leg hanging up mid-detection settles the dial at once, and the caller is told', async () => {
+    phone = startCallee({ ringMs: 1_500, answer: true, hangUpAfterMs: 3_000 }, CALLEE_PORT);
+    call = await webCall(worker, 'amd-leg-bye');
+    const { room } = call;
+    await dialFromChat(worker, call, NUMBER);
+    const end = await worker.waitForRecord(room, (l) => l.type === 'dialEnd', 'the dial to end', 40_000);
+    expect(end).toMatchObject({ outcome: 'answered' });
+    await worker.waitForRecord(room, (l) => l.type === 'calleeLeft', 'the callee leaving', 10_000);
+    const record = worker.record(room);
+    // No verdict: the leg was gone before AMD had one, and nothing waited for its 60 s budget.
+    expect(record.filter((l) => l.type === 'amd')).toEqual([]);
+    // The session heard the leg's greeting while AMD listened (its input linked to the leg).
+    const start = record.find((l) => l.type === 'dialStart')!;
+    expect(record.some((l) => l.type === 'userState' && l.state === 'speaking' && l.t! > start.t! && l.t! < end.t!)).toBe(true);
+
+    // In the job's own log: detection started on the room's word, before the API's answer came back.
+    const { pid } = await worker.job(room);
+    const lines = worker.lines.filter((l) => l.pid === pid);
+    const listens = lines.findIndex((l) => l.msg === 'the leg answered; answering-machine detection listens');
+    const returned = lines.findIndex((l) => l.msg === "the dial's API call returned");
+    expect(listens).toBeGreaterThanOrEqual(0);
+    expect(returned).toBeGreaterThan(listens);
+    expect(lines[returned]).toMatchObject({ outcome: 'answered', screening: true });
+
+    // The caller hears how it went: the agent speaks after the dial's end.
+    await worker.waitForRecord(room, (l) => l.type === 'agentState' && l.state === 'speaking' && l.t! > end.t!, 'the agent telling the caller', 20_000);
+    expect(await phone.exited).toBe(0);
+  });
+});
