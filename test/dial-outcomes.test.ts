@@ -200,6 +200,44 @@ describe('answering-machine detection, heard from the answer', () => {
   });
 });
 
+describe('failures in the dial path are never swallowed', () => {
+  it('a line that cannot be linked to the leg: AMD is closed, the line restored, and the dial settles at once (answered)', async () => {
+    const sip = { [NUMBER]: { outcome: 'answered', ringSeconds: 0.05 } as SipEntry };
+    const line: string[] = [];
+    const broken: LegLine = {
+      listen: () => {
+        throw new Error('RoomIO is closed');
+      },
+      restore: () => void line.push('restore'),
+    };
+    // AMD would wait 60 s for speech; a swallowed failure would leave the dial to the 120 s watchdog.
+    await start(sip[NUMBER]!, { presence: { userAwayTimeout: 60 }, dial: { allow: ['+1*'], maxSeconds: 120, amd: { noSpeechTimeout: 60, detectionTimeout: 60 } } }, () => ({ line: broken, models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: 1 }));
+    call!.bridge.requestDial(NUMBER);
+    await until(() => call!.types().includes('dialEnd'), 10_000);
+    expect(call!.timeline.find((e) => e.type === 'dialEnd')).toMatchObject({ outcome: 'answered' });
+    expect(line).toEqual(['restore']);
+    expect(call!.session.amd).toBeNull();
+    expect(call!.logs.map((l) => l.msg)).toContain('answering-machine detection failed; the dial counts as answered');
+  });
+
+  it('a dial that throws in the agent settles failed, and presence resumes', async () => {
+    const sip = { [NUMBER]: { outcome: 'answered', ringSeconds: 0.05 } as SipEntry };
+    const line: LegLine = {
+      canHear: () => {
+        throw new Error('session gone');
+      },
+      listen: () => {},
+      restore: () => {},
+    };
+    await start(sip[NUMBER]!, withAmd(), () => ({ line, models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: SCALE }));
+    call!.bridge.requestDial(NUMBER);
+    await until(() => call!.types().includes('dialEnd'), 10_000);
+    expect(call!.timeline.find((e) => e.type === 'dialEnd')).toMatchObject({ outcome: 'failed' });
+    expect(call!.logs.find((l) => l.msg === 'the dial failed in the agent')?.fields).toMatchObject({ number: NUMBER, error: 'session gone' });
+    expect(call!.bridge.actor.getSnapshot().context.dialNumber).toBeNull();
+  });
+});
+
 describe("the deployed line's restore (roomLegLine)", () => {
   const fakeSession = (linked: (string | null)[]) => ({ _roomIO: { setParticipant: (identity: string | null) => void linked.push(identity) } }) as unknown as voice.AgentSession;
 

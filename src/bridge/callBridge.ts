@@ -284,23 +284,30 @@ export class CallBridge {
         this.dials.set(c.number, controller);
         void this.track(
           `dial ${c.number}`,
-          this.dialAndScreen(c.number, controller.signal).then((r) => {
-            if (this.dials.get(c.number) === controller) this.dials.delete(c.number);
-            if (!r) return; // the machine ended this dial itself
-            this.send(
-              r.sipStatus === undefined
-                ? { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome }
-                : { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome, sipStatus: r.sipStatus },
-            );
-            this.reportDial(c.number, r);
-            if (r.outcome !== 'answered' || !r.identity) return;
-            if (!r.calleeLeft && !this.departed.has(r.identity)) return void this.callees.add(r.identity);
-            // It answered and has already left: report it now, unless another callee is still in the call.
-            if (this.callees.size === 0 && !this.isEnded) {
-              this.record({ type: 'calleeLeft' });
-              this.send({ type: 'CALLEE_LEFT' });
-            }
-          }),
+          this.dialAndScreen(c.number, controller.signal)
+            // Never swallowed: a dial that failed in our own code still settles (failed), or presence would stay paused
+            // until the dial.maxSeconds watchdog.
+            .catch((e: unknown): Screened | null => {
+              log?.warn({ number: c.number, error: (e as Error).message }, 'the dial failed in the agent');
+              return controller.signal.aborted ? null : { outcome: 'failed', detail: (e as Error).message };
+            })
+            .then((r) => {
+              if (this.dials.get(c.number) === controller) this.dials.delete(c.number);
+              if (!r) return; // the machine ended this dial itself
+              this.send(
+                r.sipStatus === undefined
+                  ? { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome }
+                  : { type: 'DIAL_SETTLED', number: c.number, outcome: r.outcome, sipStatus: r.sipStatus },
+              );
+              this.reportDial(c.number, r);
+              if (r.outcome !== 'answered' || !r.identity) return;
+              if (!r.calleeLeft && !this.departed.has(r.identity)) return void this.callees.add(r.identity);
+              // It answered and has already left: report it now, unless another callee is still in the call.
+              if (this.callees.size === 0 && !this.isEnded) {
+                this.record({ type: 'calleeLeft' });
+                this.send({ type: 'CALLEE_LEFT' });
+              }
+            }),
         );
         return;
       }

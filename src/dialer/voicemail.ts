@@ -109,11 +109,12 @@ export async function screenAnsweredLeg(number: string, identity: string, o: Scr
     o.log?.({ number, error: (e as Error).message }, 'answering-machine detection unavailable; the dial counts as answered');
     return 'answered';
   }
-  line.listen({ number, identity });
   const stop = () => void amd.aclose();
   signal.addEventListener('abort', stop, { once: true });
   let verdict: voice.AMDPredictionEvent | null = null;
   try {
+    // Inside the try: a line that cannot be linked to the leg still closes AMD and restores the line.
+    line.listen({ number, identity });
     verdict = await amd.execute();
   } catch (e) {
     if (!signal.aborted) o.log?.({ number, error: (e as Error).message }, 'answering-machine detection failed; the dial counts as answered');
