@@ -272,7 +272,17 @@ export const callMachine = callSetup.createMachine({
         END_REQUESTED: { target: 'closing', actions: { type: 'closeFor', params: { reason: 'end_requested' } } },
         DRAIN: { target: 'closing', actions: { type: 'closeFor', params: { reason: 'drain' } } },
         MAX_DURATION_REACHED: { target: 'closing', actions: { type: 'closeFor', params: { reason: 'max_duration' } } },
-        SESSION_CLOSED: { target: 'closing', actions: { type: 'closeFor', params: { reason: 'session_closed' } } },
+        // The session closed by itself: nobody can talk to a callee or conference them, so an in-flight dial is ended
+        // now rather than waited for (dial.settleTimeout).
+        SESSION_CLOSED: {
+          target: 'closing',
+          actions: [
+            // Stryker disable next-line StringLiteral: equivalent: agentGone only decides the goodbye, and session_closed has none
+            'markAgentGone',
+            { type: 'closeFor', params: { reason: 'session_closed' } },
+            cancelDial,
+          ],
+        },
         FATAL_ERROR: {
           target: 'closing',
           // Stryker disable next-line ObjectLiteral,StringLiteral: equivalent for the action and its params: without a reason the close
@@ -602,6 +612,7 @@ export const callMachine = callSetup.createMachine({
           { target: 'closing', actions: ['markAgentGone', cancelDial] },
         ],
         JOB_SHUTDOWN: { target: 'closing', actions: ['markAgentGone', cancelDial] },
+        SESSION_CLOSED: { target: 'closing', actions: ['markAgentGone', cancelDial] },
         DIAL_REQUESTED: { actions: { type: 'dialRefused', params: ({ event }) => closingRefusal(event) } },
       },
     },

@@ -35,6 +35,20 @@ describe('a dial, start to end', () => {
     expect(call.of('shutdown').map((s) => s.reason)).toEqual(['caller_left']);
   });
 
+  it('the session closes by itself mid-dial: the dial is cancelled at once (not waited for), and the call ends', () => {
+    const call = startCall().at(0, listening).at(1, dial()).at(5, { type: 'SESSION_CLOSED' });
+    expect(call.types()).toEqual(['dialStart', 'dialCancel', 'dialEnd', 'sessionClose', 'shutdown', 'deleteRoom']);
+    expect(call.of('dialCancel')).toEqual([{ type: 'dialCancel', number: MANAGER, t: 5 }]);
+    expect(call.of('shutdown').map((s) => [s.reason, s.t])).toEqual([['session_closed', 5]]);
+  });
+
+  it('the session closes while a close waits for a dial to settle: the dial is cancelled then, not at dial.settleTimeout', () => {
+    const call = startCall().at(0, listening).at(1, dial()).at(3, { type: 'END_REQUESTED', source: 'backend' }).at(6, { type: 'SESSION_CLOSED' });
+    expect(call.of('dialCancel')).toEqual([{ type: 'dialCancel', number: MANAGER, t: 6 }]);
+    expect(call.of('shutdown').map((s) => [s.reason, s.t])).toEqual([['end_requested', 6]]);
+    expect(call.of('goodbye')).toEqual([]);
+  });
+
   it('after the watchdog cancelled a dial that never reported, the next one is placed', () => {
     const call = startCall({ dial: { maxSeconds: 40 } }).at(0, listening).at(1, dial()).until(41);
     expect(call.of('dialCancel')).toEqual([{ type: 'dialCancel', number: MANAGER, t: 41 }]);
