@@ -197,5 +197,7 @@ export async function startCall(o: CallSetup): Promise<RunningCall> {
       : {}),
   });
   observed.sessionStarted();
+  // The caller is in the room (the entry waited for them): they hear the greeting first.
+  bridge.greet();
   return { bridge, lifecycle, sink: record, report };
 }

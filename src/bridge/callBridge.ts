@@ -165,6 +165,32 @@ export class CallBridge {
     }
   }
 
+  /**
+   * The greeting (config `greeting`), once the session has started with the caller there: said before anything else.
+   * The machine needs no part in it: presence counts from its end because the framework's away timer only runs while
+   * the agent is quiet.
+   */
+  greet(): void {
+    const g = this.o.config.greeting;
+    if (g.mode === 'off' || this.isEnded) return;
+    const s = this.o.session;
+    const log = this.o.logger;
+    log?.info({ mode: g.mode }, 'greeting');
+    void this.track(
+      'greeting',
+      (async () => {
+        let handle: voice.SpeechHandle;
+        try {
+          handle = g.mode === 'fixed' ? s.say(g.text, { allowInterruptions: true }) : s.generateReply({ instructions: g.instructions });
+        } catch (e) {
+          log?.warn({ error: (e as Error).message }, 'generated greeting failed; saying the fixed text');
+          handle = s.say(g.text, { allowInterruptions: true });
+        }
+        await handle.waitForPlayout();
+      })().catch((e: unknown) => log?.warn({ error: (e as Error).message }, 'greeting failed')),
+    );
+  }
+
   /** Asks the machine to dial; returns why it refused, or null when the dial started. */
   requestDial(number: string): DialRefusal | null {
     if (this.isEnded) return 'closing'; // after shutdown nothing is recorded or done

@@ -88,6 +88,17 @@ const checkIn = z.strictObject({
   maxSeconds: seconds('checkIn.maxSeconds').default(15),
 });
 
+/**
+ * What the agent says when the caller joins, before anything else. `off`: nothing until the caller speaks. `fixed`:
+ * `text`. `llm`: a reply generated from `instructions` (`text` if generation fails). Presence counts from its end:
+ * the framework's away timer (presence.userAwayTimeout) only runs while the agent is not speaking.
+ */
+const greeting = z.strictObject({
+  mode: z.enum(['off', 'fixed', 'llm']).default('off'),
+  text: z.string().min(1).default('Hi! How can I help you today?'),
+  instructions: z.string().min(1).default('Greet the caller in one short sentence and ask how you can help.'),
+});
+
 /** Close reasons someone is still there to hear a goodbye for; each has its own text. */
 export const GOODBYE_REASONS = ['user_unresponsive', 'end_requested', 'max_duration', 'drain'] as const;
 export type GoodbyeReason = (typeof GOODBYE_REASONS)[number];
@@ -254,6 +265,7 @@ const worker = z.strictObject({
 export const configSchema = z
   .strictObject({
     presence: presence.prefault({}),
+    greeting: greeting.prefault({}),
     checkIn: checkIn.prefault({}),
     goodbye: goodbye.prefault({}),
     /** After the close: `delete-room` (hangs up every participant, SIP callers too) or `leave` (only the agent goes). */

@@ -83,6 +83,7 @@ export async function runLocalMode(
       : new ScriptedLLM({
           reply: (input) => `You said: ${input}. (scripted model)`,
           checkInInstructions: checkInInstructionsOf(config),
+          greeting: config.greeting,
           checkIn: checkIns.text,
           latencyMs: 150,
         }),
@@ -114,6 +115,7 @@ export async function runLocalMode(
   showAgentSpeech(session, say, () => (performance.now() - t0) / 1000);
   bridge.start();
   await session.start({ agent: new CallAgent(bridge, config.models.instructions) });
+  bridge.greet();
 
   const handle = (line: string) => {
     const text = line.trim();

@@ -40,6 +40,8 @@ export interface ScriptedLlmOptions {
    * would be answered as a user turn with nothing in it, and said as nothing.
    */
   checkInInstructions: Record<Audience, string>;
+  /** `greeting` (mode `llm`): its instructions are recognised, and answered with its text. */
+  greeting?: { instructions: string; text: string };
   /** The answer to a generated check-in, by whom it asks. */
   checkIn: (audience: Audience) => string;
   /** A tool call to answer a user turn with instead of a reply (then `reply` answers the tool's output). */
@@ -54,6 +56,7 @@ export interface ScriptedLlmOptions {
 const CHECK_IN_MARKERS: Record<Audience, string> = { caller: 'instructions: check-in', room: 'instructions: room check-in' };
 /** FakeLLM's marker for a dial outcome's reply: its headline follows. */
 const DIAL_MARKER = 'instructions: dial result: ';
+const GREETING_MARKER = 'instructions: greeting';
 const audienceOf = (input: string): Audience | undefined => (Object.keys(CHECK_IN_MARKERS) as Audience[]).find((a) => CHECK_IN_MARKERS[a] === input);
 
 export class ScriptedLLM extends voice.testing.FakeLLM {
@@ -70,6 +73,11 @@ export class ScriptedLLM extends voice.testing.FakeLLM {
     const text = system?.textContent ?? '';
     const audience = (Object.keys(CHECK_IN_MARKERS) as Audience[]).find((a) => text.endsWith(this.script.checkInInstructions[a]));
     // A dial's outcome (outcomeNote.ts) as the extra instructions: the model tells the caller what happened.
+    if (!audience && this.script.greeting && text.endsWith(this.script.greeting.instructions)) {
+      const chatCtx = llm.ChatContext.empty();
+      chatCtx.addMessage({ role: 'system', content: `scripted greeting\n${GREETING_MARKER}` });
+      return super.chat({ ...params, chatCtx });
+    }
     const headline = audience ? null : dialNoteHeadline(text.slice(text.lastIndexOf('\n') + 1));
     if (!audience && headline === null) return super.chat(params);
     const chatCtx = llm.ChatContext.empty();
@@ -78,6 +86,7 @@ export class ScriptedLLM extends voice.testing.FakeLLM {
   }
 
   override lookup(input: string): voice.testing.FakeLLMResponse {
+    if (input === GREETING_MARKER && this.script.greeting) return { input, type: 'llm', content: this.script.greeting.text, ttft: this.script.latencyMs, duration: 0 };
     if (input.startsWith(DIAL_MARKER)) return { input, type: 'llm', content: input.slice(DIAL_MARKER.length), ttft: this.script.latencyMs, duration: 0 };
     const audience = audienceOf(input);
     const failure = this.script.fault?.(audience !== undefined);

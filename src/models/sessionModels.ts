@@ -43,6 +43,7 @@ export function sessionModels(config: AgentConfig): SessionModels {
         reply: scriptedReply,
         toolCall: scriptedToolCall,
         checkInInstructions: checkInInstructionsOf(config),
+        greeting: config.greeting,
         // An llm-mode check-in "generates" the first fixed text for its audience (fixed mode says each text in turn itself).
         checkIn: (audience) => (audience === 'room' ? config.checkIn.roomMessages : config.checkIn.messages)[0]!,
         latencyMs: 100,

@@ -153,6 +153,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
     userAwayTimeout: config.presence.userAwayTimeout,
     checkInInstructions: checkInInstructionsOf(config),
     checkInText: checkIns.text,
+    greeting: config.greeting,
     ...(faults.llmFailsCheckIn ? { llmFault: (isCheckIn: boolean) => (isCheckIn ? new Error('LLM unavailable (injected)') : null) } : {}),
     ...(faults.ttsFailsGoodbye ? { ttsFault: (text: string) => (goodbyeTexts.includes(text) ? new Error('TTS unavailable (injected)') : null) } : {}),
   });
@@ -203,6 +204,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   for (const r of rejected) record({ type: 'overrideRejected', key: r.key });
   bridge.start();
   await session.start({ agent: new CallAgent(bridge, config.models.instructions) });
+  bridge.greet();
 
   const timers: NodeJS.Timeout[] = [];
   const later = (seconds: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, seconds * 1000 * scale - (performance.now() - t0))));

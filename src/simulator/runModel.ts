@@ -11,6 +11,7 @@ import { calleeSpeechEvent, callerLeftEffect, disconnectEffect, sessionCloseEven
 import type { OverrideRejection } from '../config/dispatch.js';
 import { withOverrides } from '../config/load.js';
 import { withDispatchMetadata } from '../config/runtime.js';
+import { dialNoteHeadline, dialOutcomeNote } from '../dialer/outcomeNote.js';
 import { dialedIdentity, isDialedIdentity } from '../dialer/sipDialer.js';
 import type { AgentConfig } from '../config/schema.js';
 import { createCallActor } from '../commands.js';
@@ -151,7 +152,24 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
   const pendingDials = new Map<string, unknown>();
   let done = false;
   const send = (event: CallEvent) => {
-    if (!done) actor.send(event);
+    if (done) return;
+    actor.send(event);
+    if (event.type === 'DIAL_SETTLED') reportDial(event);
+  };
+  // As the bridge's reportDial: the model tells the caller how a dial it settled went, unless the call is closing or
+  // the answer's greeting (heard while AMD listened) already has its reply.
+  const reportDial = (event: Extract<CallEvent, { type: 'DIAL_SETTLED' }>) => {
+    if (event.outcome === 'cancelled' || actor.getSnapshot().context.closeReason !== null) return;
+    if (event.outcome === 'answered' && config.dial.amd.enabled) return;
+    const amd = [...timeline].reverse().find((e) => e.type === 'amd' && e.number === event.number);
+    const note = dialOutcomeNote({
+      number: event.number,
+      outcome: event.outcome,
+      ...(event.sipStatus !== undefined ? { sipStatus: event.sipStatus } : {}),
+      ...(amd?.type === 'amd' ? { amd: amd.category } : {}),
+      ...(event.outcome === 'voicemail' && amd?.type === 'amd' && amd.category === 'machine-vm' && config.dial.onVoicemail === 'leave-message' ? { messageLeft: true } : {}),
+    });
+    session.speak({ text: dialNoteHeadline(note)!, prompt: null, interruptible: true, think: true });
   };
   const session = new SessionModel(timers, scenario.model, config.presence.userAwayTimeout, { record, send });
   // As the bridge's applyAudioInput: with dial.holdCaller.audioInput the input is off while the caller is held,
@@ -228,6 +246,8 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
   for (const r of rejected) record({ type: 'overrideRejected', key: r.key });
   actor.start();
   session.start();
+  // The greeting, as the bridge says it once the session has started (its generated form says the fixed text here).
+  if (config.greeting.mode !== 'off') session.speak({ text: config.greeting.text, prompt: null, interruptible: true, think: config.greeting.mode === 'llm' });
 
   // Steps are scheduled before anything else, so at equal times a step precedes a machine deadline: speech at the
   // very instant a check-in is due counts as an answer.

@@ -34,6 +34,8 @@ export interface SimulatedSessionOptions {
   /** `checkIn.instructions`, and the text of the check-in being generated (llm-mode check-ins). */
   checkInInstructions: Record<Audience, string>;
   checkInText: () => string;
+  /** `greeting`: what the scripted model says when asked for it. */
+  greeting: { instructions: string; text: string };
   /** Fault injection for the TTS (e.g. a goodbye that cannot be synthesised). */
   ttsFault?: (text: string) => Error | null;
   /** Fault injection for the LLM (e.g. every generated check-in fails). */
@@ -129,7 +131,7 @@ export function createSimulatedSession(o: SimulatedSessionOptions): { session: v
   const scriptedStt = new ScriptedSTT();
   const scale = o.timeScale;
   const session = new voice.AgentSession({
-    llm: new ScriptedLLM({ reply: () => o.model.reply, checkInInstructions: o.checkInInstructions,
+    llm: new ScriptedLLM({ reply: () => o.model.reply, checkInInstructions: o.checkInInstructions, greeting: o.greeting,
       checkIn: o.checkInText,
       latencyMs: o.model.replyLatency * 1000 * scale,
       ...(o.llmFault ? { fault: o.llmFault } : {}),
