@@ -49,9 +49,27 @@ describe('config rules, each at its boundary, with the message the operator read
   });
 
   it('the dial watchdog must outlast the ringing: equal is refused', () => {
-    expect(check({ dial: { maxSeconds: 31, ringingTimeout: 30 } })).toBe('valid');
-    expect(check({ dial: { maxSeconds: 30, ringingTimeout: 30 } })).toBe(
+    expect(check({ dial: { maxSeconds: 31, ringingTimeout: 30, amd: { enabled: false } } })).toBe('valid');
+    expect(check({ dial: { maxSeconds: 30, ringingTimeout: 30, amd: { enabled: false } } })).toBe(
       invalid('dial.maxSeconds: must be > dial.ringingTimeout (30 s): the watchdog would cancel dials still ringing (got 30)'),
+    );
+  });
+
+  it('with answering-machine detection, the watchdog must also outlast its budget, its extensions and the voicemail message', () => {
+    // 30 s ringing + 20 s detection + 30 s of extensions = 80 s.
+    expect(check({ dial: { maxSeconds: 80.5, ringingTimeout: 30 } })).toBe('valid');
+    expect(check({ dial: { maxSeconds: 80, ringingTimeout: 30 } })).toBe(
+      invalid(
+        'dial.maxSeconds: must be > dial.ringingTimeout + what answering-machine detection may take (30 + 50 = 80 s: dial.amd.detectionTimeout, 30 s of extensions), or the watchdog cuts dials AMD is still deciding about (got 80)',
+      ),
+    );
+    // Leaving a message of 5 words adds 3 s (at 2 words per second, rounded up).
+    const message = { onVoicemail: 'leave-message', voicemailMessage: 'Please call Sam back soon.' } as const;
+    expect(check({ dial: { maxSeconds: 83.5, ringingTimeout: 30, ...message } })).toBe('valid');
+    expect(check({ dial: { maxSeconds: 83, ringingTimeout: 30, ...message } })).toBe(
+      invalid(
+        'dial.maxSeconds: must be > dial.ringingTimeout + what answering-machine detection may take (30 + 53 = 83 s: dial.amd.detectionTimeout, 30 s of extensions, the voicemail message), or the watchdog cuts dials AMD is still deciding about (got 83)',
+      ),
     );
   });
 

@@ -50,7 +50,7 @@ describe('a dial, start to end', () => {
   });
 
   it('after the watchdog cancelled a dial that never reported, the next one is placed', () => {
-    const call = startCall({ dial: { maxSeconds: 40 } }).at(0, listening).at(1, dial()).until(41);
+    const call = startCall({ dial: { maxSeconds: 40, amd: { enabled: false } } }).at(0, listening).at(1, dial()).until(41);
     expect(call.of('dialCancel')).toEqual([{ type: 'dialCancel', number: MANAGER, t: 41 }]);
     call.at(42, dial('+15550002222'));
     expect(call.of('dialStart').map((d) => d.number)).toEqual([MANAGER, '+15550002222']);

@@ -120,7 +120,7 @@ function scriptedLeg(session: () => voice.AgentSession, greeting: string | null,
   };
 }
 
-const withAmd = (amd: Record<string, number> = {}): AgentConfigInput => ({ presence: { userAwayTimeout: 60 }, dial: { allow: ['+1*'], amd: { detectionTimeout: 20, ...amd } } });
+const withAmd = (amd: Record<string, number> = {}): AgentConfigInput => ({ presence: { userAwayTimeout: 60 }, dial: { allow: ['+1*'], maxSeconds: 200, amd: { detectionTimeout: 20, ...amd } } });
 
 describe('answering-machine detection, heard from the answer', () => {
   it('a voicemail: the dial ends voicemail and the caller is told', async () => {
@@ -210,8 +210,8 @@ describe('failures in the dial path are never swallowed', () => {
       },
       restore: () => void line.push('restore'),
     };
-    // AMD would wait 60 s for speech; a swallowed failure would leave the dial to the 120 s watchdog.
-    await start(sip[NUMBER]!, { presence: { userAwayTimeout: 60 }, dial: { allow: ['+1*'], maxSeconds: 120, amd: { noSpeechTimeout: 60, detectionTimeout: 60 } } }, () => ({ line: broken, models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: 1 }));
+    // AMD would wait 60 s for speech; a swallowed failure would leave the dial to the 200 s watchdog.
+    await start(sip[NUMBER]!, { presence: { userAwayTimeout: 60 }, dial: { allow: ['+1*'], maxSeconds: 200, amd: { noSpeechTimeout: 60, detectionTimeout: 60 } } }, () => ({ line: broken, models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: 1 }));
     call!.bridge.requestDial(NUMBER);
     await until(() => call!.types().includes('dialEnd'), 10_000);
     expect(call!.timeline.find((e) => e.type === 'dialEnd')).toMatchObject({ outcome: 'answered' });

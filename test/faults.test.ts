@@ -22,7 +22,7 @@ const DIR = join(import.meta.dirname, '..', 'scenarios');
 const quick = { presence: { userAwayTimeout: 5 }, checkIn: { interval: 4, maxPrompts: 1 } };
 const dialThenEnd = (sip: ScenarioInput['sip'], extra: Partial<ScenarioInput> = {}): ScenarioInput => ({
   name: 'dial then end',
-  config: { presence: { userAwayTimeout: 30 }, dial: { ringingTimeout: 10, maxSeconds: 20 } },
+  config: { presence: { userAwayTimeout: 30 }, dial: { ringingTimeout: 10, maxSeconds: 70 } },
   sip,
   steps: [{ at: 0.5, dial: '+15550001111' }, { at: 14, endRequest: 'backend' }],
   until: 60,

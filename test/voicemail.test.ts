@@ -140,19 +140,22 @@ describe('an answered dial goes through the real voice.AMD before it settles', (
     expect(r.removed).toEqual([]);
   });
 
-  it('a dial the machine cancels while AMD listens (the watchdog): no verdict recorded, the leg removed by the cancel', async () => {
-    // A leg that never speaks: AMD would settle only at its no-speech timeout; the watchdog comes first.
+  it('a dial the machine cancels while AMD listens (the caller hangs up, onCallerLeft cancel): no verdict recorded, the leg removed by the cancel', async () => {
+    // A leg that never speaks: AMD would settle only at its no-speech timeout; the caller's hang-up comes first.
     const line: string[] = [];
     const sip = { [NUMBER]: { outcome: 'answered', ringSeconds: 0.05 } as SipEntry };
     call = await startAgentCall(
-      { dial: { ringingTimeout: 1, maxSeconds: 1.5, amd: { noSpeechTimeout: 60 } } },
+      { dial: { amd: { noSpeechTimeout: 60, detectionTimeout: 60 }, maxSeconds: 200 } },
       { sip, screen: () => ({ line: { listen: () => void line.push('listen'), restore: () => void line.push('restore') }, models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: 1 }) },
     );
     call.bridge.requestDial(NUMBER);
+    await until(() => line.includes('listen'), 8000);
+    call.bridge.send({ type: 'CALLER_DISCONNECTED' });
     await until(() => call!.types().includes('dialEnd'), 8000);
     await call.bridge.drain();
     expect(call.types().filter((t) => ['amd', 'dialCancel', 'dialEnd'].includes(t))).toEqual(['dialCancel', 'dialEnd']);
     expect(call.timeline.find((e) => e.type === 'dialEnd')).toMatchObject({ outcome: 'cancelled' });
+    expect(call.emulator.calls.filter((c) => c.method === 'livekit.RoomService/RemoveParticipant').map((c) => c.request.identity)).toContain('sip-15550001111-1');
     expect(line).toEqual(['listen', 'restore']);
     expect(call.session.amd).toBeNull();
   });

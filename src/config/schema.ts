@@ -124,7 +124,7 @@ const dial = z.strictObject({
   /** Ringing time before the SIP call counts as unanswered (passed to CreateSIPParticipant, as whole seconds). */
   ringingTimeout: wholeSeconds('dial.ringingTimeout').default(30),
   /** Hard ceiling for a dial to settle; past it the machine cancels the dial so presence can never stay paused. */
-  maxSeconds: seconds('dial.maxSeconds').default(60),
+  maxSeconds: seconds('dial.maxSeconds').default(120),
   /** What a caller hanging up mid-dial does to the dial: cancel it explicitly, or let it continue and settle. */
   onCallerLeft: z.enum(['cancel', 'continue']).default('cancel'),
   /** Numbers that may be dialed. Default: one country (+1, US and Canada), minus the denied ranges below. Set it to
@@ -312,6 +312,20 @@ export const configSchema = z
         message: `must be > dial.ringingTimeout (${c.dial.ringingTimeout} s): the watchdog would cancel dials still ringing`,
       });
     }
+    // The watchdog must not cut a dial that is still going as designed: ringing, then answering-machine detection (its
+    // budget plus the extensions its classifier may ask for), then the voicemail message.
+    const screening = dialScreeningSeconds(c.dial);
+    if (screening > 0 && c.dial.maxSeconds <= c.dial.ringingTimeout + screening) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dial', 'maxSeconds'],
+        input: c.dial.maxSeconds,
+        message:
+          `must be > dial.ringingTimeout + what answering-machine detection may take (${c.dial.ringingTimeout} + ${screening} = ` +
+          `${c.dial.ringingTimeout + screening} s: dial.amd.detectionTimeout, ${AMD_EXTENSION_SECONDS} s of extensions` +
+          `${c.dial.onVoicemail === 'leave-message' ? ', the voicemail message' : ''}), or the watchdog cuts dials AMD is still deciding about`,
+      });
+    }
     if (c.maxCallDuration && c.maxCallDuration.warnBefore >= c.maxCallDuration.seconds) {
       ctx.addIssue({
         // Stryker disable next-line StringLiteral: equivalent: zod keeps the issue's path and message whatever its code, and parseOrThrow reads only those
@@ -322,6 +336,21 @@ export const configSchema = z
       });
     }
   });
+
+/**
+ * Extensions `voice.AMD` 1.9 grants its classifier beyond `detectionTimeout` (amd.ts: MAX_EXTENSIONS 3 ×
+ * MAX_EXTENSION_MS 10 s).
+ */
+export const AMD_EXTENSION_SECONDS = 30;
+/** Words per second the voicemail message is allowed: slow speech, so the allowance errs long. */
+const MESSAGE_WORDS_PER_SECOND = 2;
+
+/** Seconds an answered dial may spend in answering-machine detection and the voicemail message (0 without AMD). */
+export function dialScreeningSeconds(dial: { amd: { enabled: boolean; detectionTimeout: number }; onVoicemail: string; voicemailMessage: string }): number {
+  if (!dial.amd.enabled) return 0;
+  const message = dial.onVoicemail === 'leave-message' ? Math.ceil(dial.voicemailMessage.trim().split(/\s+/).length / MESSAGE_WORDS_PER_SECOND) : 0;
+  return dial.amd.detectionTimeout + AMD_EXTENSION_SECONDS + message;
+}
 
 /** The validated, complete configuration. */
 export type AgentConfig = z.output<typeof configSchema>;
