@@ -96,12 +96,27 @@ describe('onSimulationEnd: the presence invariants as the run verdict', () => {
     observed.sink.write({ t: 2, type: 'checkIn', attempt: 1 });
     await nextTurn();
     observed.sink.write({ t: 3, type: 'dialEnd', number: MANAGER, outcome: 'answered' });
+    await nextTurn();
+    observed.sink.write({ t: 3.5, type: 'agentState', state: 'speaking' }); // the caller told how the dial went
 
     const verdict = await finalize(ctx);
     expect(verdict).toEqual({
       success: false,
       reason: `presence invariants violated: quiet-during-dial: t=2.000 checkIn [quiet-during-dial]: while the dial to ${MANAGER} is in flight`,
     });
+  });
+
+  it('a dial that ends while the call goes on, with nothing said after it, fails the run (dial-reported)', async () => {
+    const ctx = simulationJob();
+    const observed = observeCall({ ctx, config: defineConfig({}), record: null, now: () => 10, roomName: ROOM });
+    observed.sink.write({ type: 'session', session: ctx.job.id, room: ROOM, startedAt: new Date().toISOString(), mode: 'simulation' });
+    observed.sink.write({ t: 1, type: 'dialStart', number: MANAGER });
+    await nextTurn();
+    observed.sink.write({ t: 3, type: 'dialEnd', number: MANAGER, outcome: 'busy', sipStatus: 486 });
+    await nextTurn();
+    observed.sink.write({ t: 30, type: 'userState', state: 'listening' });
+    const verdict = await finalize(ctx);
+    expect(verdict).toEqual({ success: false, reason: `presence invariants violated: dial-reported: t=3.000 dialEnd [dial-reported]: the caller was never told how the dial to ${MANAGER} went (busy)` });
   });
 
   it('with the project redacting PII, the reason names the rule but not the number', async () => {

@@ -53,7 +53,15 @@ export const RULES = {
    * never ends `answered`, and never makes a conference (no check-in addresses the room because of it).
    */
   voicemail: 'voicemail-leg',
+  /**
+   * No silence after a dial: a dial that ends by itself (not cancelled) while the call goes on is followed by the
+   * agent speaking (the model telling the caller how it went), unless the call starts closing first.
+   */
+  dialReported: 'dial-reported',
 } as const;
+
+/** Seconds the agent has to start telling the caller how a dial went (the model's reply latency, with room to spare). */
+export const DIAL_REPORT_GRACE = 5;
 export type Rule = (typeof RULES)[keyof typeof RULES];
 
 /** What ends a call from outside presence (SIGTERM only with shutdown.onSigterm 'drain'). The close they start must finish within a bounded time. */
@@ -99,6 +107,10 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
   let calleeSpeaking = false;
   let lastSpeech = -Infinity;
   let agentSpeaking = false;
+  /** A dial that ended while the call goes on, until the agent speaks about it. */
+  let untold: TimelineEvent | null = null;
+  /** When the agent's current speech began. */
+  let speakingSince = -Infinity;
   /** The check-in whose playout is pending, and whether the agent has spoken since it began. */
   let checkInPlayout: { e: TimelineEvent; spoke: boolean } | null = null;
   const window = config.presence.userAwayTimeout;
@@ -141,8 +153,11 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
     if (e.type === 'presence' && e.state === 'closing' && closingSince === null) closingSince = e.t;
     if (e.type === 'userState') userState = e.state;
     if (e.type === 'roomDeleted') roomDeleted = true;
+    if (closingSince !== null) untold = null;
     if (e.type === 'agentState') {
+      if (e.state === 'speaking' && !agentSpeaking) speakingSince = e.t;
       agentSpeaking = e.state === 'speaking';
+      if (agentSpeaking) untold = null;
       if (agentSpeaking && checkInPlayout) checkInPlayout.spoke = true;
     }
     if (e.type === 'playoutEnd' && e.prompt === 'checkIn') {
@@ -221,6 +236,9 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
         if (e.outcome === 'answered' && screen.category !== null && isMachineCategory(screen.category)) {
           fail(e, RULES.voicemail, `a leg AMD found to be a machine (${screen.category}) joined the call`);
         }
+        // Speech that began at this very instant is the reply (the model simulator records it first).
+        const replying = agentSpeaking && speakingSince >= e.t - EPS;
+        if (e.outcome !== 'cancelled' && closingSince === null && !sessionClosed && !replying) untold = e;
         dial = null;
         break;
       case 'checkIn':
@@ -259,6 +277,10 @@ export function checkInvariants(timeline: readonly TimelineEvent[], config: Agen
   if (agentGone?.dial != null) {
     const { trigger } = agentGone;
     fail(trigger, RULES.agentGone, `the dial to ${agentGone.dial} in flight was never cancelled`);
+  }
+
+  if (untold?.type === 'dialEnd' && untold.t + DIAL_REPORT_GRACE + EPS <= until) {
+    fail(untold, RULES.dialReported, `the caller was never told how the dial to ${untold.number} went (${untold.outcome})`);
   }
 
   // Every exit path ends in a shutdown, and within its bound: settle wait + goodbye.
