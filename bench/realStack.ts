@@ -19,8 +19,8 @@
  * and the LK_E2E_* variables that command exports); `npm run bench` runs it that way through `realStackBench`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -476,34 +476,6 @@ function sipp200Epoch(trace: string): number | null {
 /** Seconds of quiet after the callee's greeting: longer than AMD's detection budget, so the greeting is heard once. */
 const GREETING_QUIET_SECONDS = 40;
 
-interface Callee {
-  trace(): string;
-  stop(): void;
-}
-
-/**
- * The dialed phone: sipp answering after 1 s with the e2e callee's scenario (test/e2e/support/phone.ts
- * calleeScenario), whose audio here is the speech WAV once (a 3.9 s greeting), then GREETING_QUIET_SECONDS of
- * quiet. The e2e phones loop the WAV with no pause: AMD (waitUntilFinished, its default) then never hears the
- * greeting end and never releases a verdict; the dial is ended by dial.maxSeconds instead.
- */
-async function greetingCallee(s: Support, port: number): Promise<Callee> {
-  const { SPEECH_WAV } = await import('../test/support/wav.js');
-  const dir = mkdtempSync(join(tmpdir(), 'bench-sipp-'));
-  const audio = join(dir, 'greeting-alaw.wav');
-  execFileSync('sox', [SPEECH_WAV, '-r', '8000', '-c', '1', '-e', 'a-law', audio, 'pad', '0', String(GREETING_QUIET_SECONDS)]);
-  const scenario = join(dir, 'callee.xml');
-  writeFileSync(scenario, s.calleeScenario({ ringMs: 1_000, answer: true }, audio));
-  const messages = join(dir, 'callee.messages.log');
-  // The same sipp options as the e2e phones (phone.ts runSipp): its media port is derived from the SIP port alike.
-  const child = spawn(
-    'sipp',
-    ['-sf', scenario, '-i', s.STACK.ip, '-p', String(port), '-mp', String(20_000 + (port - 5000) * 10), '-m', '1', '-nostdin', '-trace_msg', '-message_file', messages, '-trace_err', '-error_file', join(dir, 'callee.errors.log')],
-    { stdio: ['ignore', 'ignore', 'ignore'] },
-  );
-  return { trace: () => (existsSync(messages) ? readFileSync(messages, 'utf8') : ''), stop: () => void child.kill('SIGKILL') };
-}
-
 type Verdict = { category: string; reason: string | null; speechDurationMs: number | null; delayMs: number | null };
 
 /** 3. A dial answered by a sipp callee (a greeting, then quiet), with AMD on: from the leg going active to AMD's verdict. */
@@ -521,7 +493,8 @@ async function answerToAmdVerdict(s: Support, dials: number): Promise<RealStackF
         const cross: (number | null)[] = [];
         for (let i = 0; i < dials; i++) {
           if (i) await sleep(BETWEEN_SAMPLES_MS);
-          const phone = await greetingCallee(s, CALLEE_PORT);
+          // The speech WAV once (a 3.9 s greeting), then quiet longer than AMD's budget: the greeting is heard once.
+          const phone = s.startCallee({ ringMs: 1_000, answer: true }, CALLEE_PORT, { quietSeconds: GREETING_QUIET_SECONDS });
           let call: WebCall | undefined;
           const outcome = await undone(
             async () => {

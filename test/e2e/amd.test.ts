@@ -3,7 +3,9 @@
  * - AMD and the session's input go to the leg when the room says it answered (its `sip.callStatus` turning
  *   `active`), before the dial's API call returns, so its greeting is heard from the start;
  * - a leg that hangs up while AMD listens settles the dial at once (AMD would otherwise wait out its budget, here
- *   60 s), and the caller is told.
+ *   60 s), and the caller is told;
+ * - a caller who leaves while AMD listens (`onCallerLeft: 'continue'`): once AMD is done the session keeps hearing
+ *   the callee rather than being linked back to the caller who is gone.
  * The models are scripted, so AMD never reaches a verdict on speech here: what is tested is when it listens and what
  * ends it, not how it classifies (that needs a real model; see the README).
  */
@@ -11,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentWorker, type AgentWorker } from './support/agentWorker.js';
 import { dialFromChat, e2eConfig, endTestCall, outboundTrunk, removeTrunks, webCall, type WebCall } from './support/call.js';
 import { startCallee, type Phone } from './support/phone.js';
-import { STACK } from './support/stack.js';
+import { eventually, STACK } from './support/stack.js';
 
 const NUMBER = '+15551230004';
 const CALLEE_PORT = 5074;
@@ -66,5 +68,22 @@ describe('answering-machine detection on a real SIP leg', () => {
     // The caller hears how it went: the agent speaks after the dial's end.
     await worker.waitForRecord(room, (l) => l.type === 'agentState' && l.state === 'speaking' && l.t! > end.t!, 'the agent telling the caller', 20_000);
     expect(await phone.exited).toBe(0);
+  });
+
+  it("a caller who leaves while AMD listens (onCallerLeft continue): afterwards the session hears the callee, not the caller who is gone", async () => {
+    // Its sentence (3.9 s), then 6 s of quiet, again and again: AMD hears a greeting end, and later ones follow.
+    phone = startCallee({ ringMs: 1_000, answer: true }, CALLEE_PORT, { quietSeconds: 6 });
+    call = await webCall(worker, 'amd-caller-left', { metadata: { dial: { onCallerLeft: 'continue', amd: { detectionTimeout: 8 } } } });
+    const { room } = call;
+    await dialFromChat(worker, call, NUMBER);
+    const { pid } = await worker.job(room);
+    await eventually(() => worker.lines.find((l) => l.pid === pid && l.msg === 'the leg answered; answering-machine detection listens'), 'AMD listening to the leg', 30_000);
+    await call.caller.leave();
+    await worker.waitForRecord(room, (l) => l.type === 'callerHangup', "the caller's hang-up", 10_000);
+    // The scripted model never classifies: AMD settles at its budget (uncertain), a person.
+    const end = await worker.waitForRecord(room, (l) => l.type === 'dialEnd', 'the dial to end', 40_000);
+    expect(end).toMatchObject({ outcome: 'answered' });
+    // The callee's next sentence reaches the session's own input (its user state), so presence and the model hear them.
+    await worker.waitForRecord(room, (l) => l.type === 'userState' && l.state === 'speaking' && l.t! > end.t!, 'the session hearing the callee after AMD', 30_000);
   });
 });

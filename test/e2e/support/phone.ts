@@ -96,7 +96,7 @@ Content-Length: 0
  * The callee's scenario: ring, then answer / reject / wait for the CANCEL. With `busyNumber`, a call to that number
  * on the same phone is rejected at once with 486 instead (two dials through one trunk).
  */
-export function calleeScenario(s: CalleeScript, audio: string, busyNumber?: string): string {
+function calleeScenario(s: CalleeScript, audio: string, busyNumber?: string): string {
   const ringing = 'ringForever' in s ? '<recv request="CANCEL" next="cancelled"/>' : `<recv request="CANCEL" timeout="${s.ringMs}" ontimeout="ring_over" next="cancelled"/>`;
   let after = '';
   if ('reject' in s) after = `${reply(`${s.reject} Rejected`)}\n  <recv request="ACK" next="end"/>`;
@@ -219,9 +219,12 @@ function runSipp(name: string, xml: string, args: string[], p: number, calls = 1
   };
 }
 
-/** A callee on `port`, where a test's outbound trunk points (one phone at a time per port). */
-export function startCallee(script: CalleeScript, port: number, o: { busyNumber?: string } = {}): Phone {
-  return runSipp('callee', calleeScenario(script, alawAudio(), o.busyNumber), [], port, o.busyNumber ? 2 : 1);
+/**
+ * A callee on `port`, where a test's outbound trunk points (one phone at a time per port). `quietSeconds`: quiet after
+ * each time it says its sentence (the loop's pause), so that answering-machine detection hears a greeting end.
+ */
+export function startCallee(script: CalleeScript, port: number, o: { busyNumber?: string; quietSeconds?: number } = {}): Phone {
+  return runSipp('callee', calleeScenario(script, alawAudio(o.quietSeconds), o.busyNumber), [], port, o.busyNumber ? 2 : 1);
 }
 
 export function startCaller(number: string, o: { hangUpAfterMs?: number; quietSeconds?: number } = {}): Phone {
