@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
-import { identityAllowed } from '../src/agent/endSessionRpc.js';
+import { identityAllowed } from '../src/presence/endSessionRpc.js';
 import { withDispatchMetadata } from '../src/config/runtime.js';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
 

@@ -6,7 +6,7 @@
 import { TrackSource } from '@livekit/rtc-node';
 import type { RoomServiceClient } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
-import { CallerHold } from '../src/agent/callerHold.js';
+import { CallerHold } from '../src/presence/callerHold.js';
 
 const MIC = 'TR_mic';
 const LEG = 'sip-15550001111-1';

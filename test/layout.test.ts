@@ -23,6 +23,8 @@ const LAYERS = [
   'src/dialer',
   'src/bridge',
   'src/observability',
+  // The presence layer's public entry (attachPresence): what an adopter imports, the package's `exports`.
+  'src/presence',
   'src/models',
   'src/agent',
   'src/emulator',
@@ -35,7 +37,7 @@ const LAYERS = [
 ] as const;
 
 /** What a deployed call runs: none of it may import the tools built on top. */
-const PRODUCTION = ['src/config', 'machines', 'src/timeline', 'src/sip', 'src/record', 'src/lifecycle', 'src/commands.ts', 'src/dialer', 'src/bridge', 'src/observability', 'src/models', 'src/agent'];
+const PRODUCTION = ['src/config', 'machines', 'src/timeline', 'src/sip', 'src/record', 'src/lifecycle', 'src/commands.ts', 'src/dialer', 'src/bridge', 'src/observability', 'src/presence', 'src/models', 'src/agent'];
 
 function layerOf(file: string): number {
   // The user's agent.config.ts belongs to the config layer: it calls defineConfig and runtime.ts loads it.

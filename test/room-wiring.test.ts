@@ -9,7 +9,7 @@
 import { DisconnectReason, ParticipantKind, RoomEvent, RpcError, TrackSource } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { END_SESSION_RPC } from '../src/agent/endSessionRpc.js';
+import { END_SESSION_RPC } from '../src/presence/endSessionRpc.js';
 import { defineConfig } from '../src/config/load.js';
 import type { AgentConfigInput } from '../src/config/schema.js';
 import { dialedIdentity } from '../src/dialer/sipDialer.js';

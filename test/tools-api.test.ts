@@ -16,9 +16,9 @@
 import { voice } from '@livekit/agents';
 import { RpcError } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { endSessionHandler } from '../src/agent/endSessionRpc.js';
+import { endSessionHandler } from '../src/presence/endSessionRpc.js';
 import { CallAgent } from '../src/agent/callAgent.js';
-import { explainRefusal } from '../src/agent/tools.js';
+import { explainRefusal, presenceAgentParts } from '../src/presence/tools.js';
 import type { CallBridge } from '../src/bridge/callBridge.js';
 import { defineConfig } from '../src/config/load.js';
 import type { AgentConfigInput } from '../src/config/schema.js';
@@ -47,7 +47,7 @@ afterEach(async () => {
 });
 
 const start = (config: AgentConfigInput, llm: voice.testing.FakeLLM, sip: Record<string, SipEntry> = {}) =>
-  startAgentCall(config, { llm, sip, agent: (bridge) => new CallAgent(bridge, 'You are a test agent.') });
+  startAgentCall(config, { llm, sip, agent: (bridge) => new CallAgent(presenceAgentParts(bridge), 'You are a test agent.') });
 
 /** The model's answer to a user asking to add `phone`: a call to `add_participant` with it. */
 const asksToAdd = (phone: string): voice.testing.FakeLLMResponse => ({
@@ -247,7 +247,7 @@ describe('check-in generation (checkIn.mode llm)', () => {
     call = await startAgentCall(
       { presence: { userAwayTimeout: 0.3 }, checkIn: { mode: 'llm', instructions, interval: 0.2, maxPrompts: 1 }, goodbye: { maxSeconds: 1 } },
       {
-        agent: (bridge) => new CallAgent(bridge, 'You are a test agent.'),
+        agent: (bridge) => new CallAgent(presenceAgentParts(bridge), 'You are a test agent.'),
         session: (userAwayTimeout) => {
           const session = createTextSession(llm, userAwayTimeout);
           generateReply = vi.spyOn(session, 'generateReply');

@@ -6,7 +6,7 @@
 import { defineAgent, log, voice, type JobContext, type JobProcess } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import type { RemoteParticipant } from '@livekit/rtc-node';
-import { loadRuntimeConfig, withDispatchMetadata } from '../config/runtime.js';
+import { loadRuntimeConfig } from '../config/runtime.js';
 import type { AgentConfig } from '../config/schema.js';
 import { sessionModels } from '../models/sessionModels.js';
 import { onSimulationEnd } from '../observability/simulationCheck.js';
@@ -26,24 +26,11 @@ export type JoinCall = (ctx: JobContext, config: AgentConfig) => Promise<{ sessi
  */
 export function callEntry(join: JoinCall, extra: Pick<CallSetup, 'onShutdown'> = {}): (ctx: JobContext) => Promise<RunningCall> {
   return async (ctx) => {
-    const logger = log().child({ room: ctx.job.room?.name });
-    // Validated before anything starts; a bad per-call override is logged and the defaults are used.
-    const { config, error, rejected } = withDispatchMetadata(await loadRuntimeConfig(), ctx.job.metadata);
-    if (error) logger.warn({ error }, 'dispatch metadata ignored');
-    for (const r of rejected) logger.warn({ key: r.key, reason: r.reason }, 'dispatch metadata key refused');
+    // This agent's config: agent.config.ts with its environment overrides (the presence layer itself reads neither).
+    // Validated before anything starts; the layer applies the dispatch metadata per call.
+    const config = await loadRuntimeConfig();
     const { session, caller } = await join(ctx, config);
-    const { url, apiKey, apiSecret } = ctx.info;
-    return startCall({
-      ctx,
-      config,
-      session,
-      api: { url, apiKey: apiKey ?? '', apiSecret: apiSecret ?? '' },
-      roomName: ctx.room.name || ctx.job.room?.name || '',
-      ...(caller ? { caller } : {}),
-      logger: { info: (f, m) => logger.info(f, m), warn: (f, m) => logger.warn(f, m) },
-      overrideRejections: rejected,
-      ...extra,
-    });
+    return startCall({ ctx, config, session, ...(caller ? { caller } : {}), ...extra });
   };
 }
 

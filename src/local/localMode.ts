@@ -10,7 +10,7 @@ import { initializeLogger, voice } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { CallAgent } from '../agent/callAgent.js';
-import { explainRefusal } from '../agent/tools.js';
+import { explainRefusal, presenceAgentParts } from '../presence/tools.js';
 import { CallBridge } from '../bridge/callBridge.js';
 import { withOverrides } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -114,7 +114,7 @@ export async function runLocalMode(
 
   showAgentSpeech(session, say, () => (performance.now() - t0) / 1000);
   bridge.start();
-  await session.start({ agent: new CallAgent(bridge, config.models.instructions) });
+  await session.start({ agent: new CallAgent(presenceAgentParts(bridge), config.models.instructions) });
   bridge.greet();
 
   const handle = (line: string) => {

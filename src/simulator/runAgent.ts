@@ -8,6 +8,7 @@ import { voice } from '@livekit/agents';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CallEvent, CloseReason } from '../../machines/events.js';
 import { CallAgent } from '../agent/callAgent.js';
+import { presenceAgentParts } from '../presence/tools.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SipDialer } from '../dialer/sipDialer.js';
@@ -203,7 +204,7 @@ export async function runAgent(scenario: Scenario, base: AgentConfig, opts: Agen
   t0 = performance.now(); // the call starts now: model mode's t = 0
   for (const r of rejected) record({ type: 'overrideRejected', key: r.key });
   bridge.start();
-  await session.start({ agent: new CallAgent(bridge, config.models.instructions) });
+  await session.start({ agent: new CallAgent(presenceAgentParts(bridge), config.models.instructions) });
   bridge.greet();
 
   const timers: NodeJS.Timeout[] = [];

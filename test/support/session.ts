@@ -3,13 +3,14 @@ import { initializeLogger, voice } from '@livekit/agents';
 import { TrackSource } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import type { CloseReason } from '../../machines/events.js';
-import { CallerHold } from '../../src/agent/callerHold.js';
+import { CallerHold } from '../../src/presence/callerHold.js';
 import { apiFailureDetail } from '../../src/dialer/apiFailure.js';
 import { CallBridge, type CallBridgeOptions } from '../../src/bridge/callBridge.js';
 import { defineConfig } from '../../src/config/load.js';
 import type { AgentConfigInput } from '../../src/config/schema.js';
 import { SipDialer } from '../../src/dialer/sipDialer.js';
 import { CallAgent } from '../../src/agent/callAgent.js';
+import { presenceAgentParts } from '../../src/presence/tools.js';
 import { LiveKitApiEmulator } from '../../src/emulator/server.js';
 import { createTextSession, userSaid } from '../../src/local/textSession.js';
 import type { SipEntry } from '../../src/sip/entry.js';
@@ -73,7 +74,7 @@ export async function startAgentCall(
     logger,
     ...(opts.screen ? { screen: opts.screen(session) } : {}),
   }).start();
-  await session.start({ agent: opts.agent ? opts.agent(bridge) : new CallAgent(bridge, 'You are a test agent.') });
+  await session.start({ agent: opts.agent ? opts.agent(bridge) : new CallAgent(presenceAgentParts(bridge), 'You are a test agent.') });
   return {
     session,
     bridge,

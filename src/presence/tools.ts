@@ -47,3 +47,11 @@ export function callTools(bridge: CallBridge) {
     }),
   };
 }
+
+/** The call's tools, as an agent's `tools` takes them. */
+export type CallTools = ReturnType<typeof callTools>;
+
+/** The layer's parts for an agent, from a bridge (local mode and the simulator build one without a room). */
+export function presenceAgentParts(bridge: CallBridge): { tools: CallTools; attributeTurn: CallBridge['attributeTurn'] } {
+  return { tools: callTools(bridge), attributeTurn: (message) => bridge.attributeTurn(message) };
+}
