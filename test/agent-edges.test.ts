@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
 import { identityAllowed } from '../src/presence/endSessionRpc.js';
-import { withDispatchMetadata } from '../src/config/runtime.js';
+import { withDispatchMetadata } from '../src/config/dispatch.js';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
 
 import { ROOT, runCommand } from './support/cli.js';

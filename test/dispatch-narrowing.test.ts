@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { narrowDispatch } from '../src/config/dispatch.js';
 import { defineConfig } from '../src/config/load.js';
-import { withDispatchMetadata } from '../src/config/runtime.js';
+import { withDispatchMetadata } from '../src/config/dispatch.js';
 import type { AgentConfigInput } from '../src/config/schema.js';
 
 const base = defineConfig({ dial: { allow: ['+1*', '+44*'] }, maxCallDuration: { seconds: 600, warnBefore: 30 } });

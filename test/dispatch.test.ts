@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { intersectPatterns } from '../src/config/dispatch.js';
 import { defineConfig } from '../src/config/load.js';
-import { withDispatchMetadata } from '../src/config/runtime.js';
+import { withDispatchMetadata } from '../src/config/dispatch.js';
 
 const base = defineConfig({ dial: { allow: ['+1*', '+44*'] }, maxCallDuration: { seconds: 600, warnBefore: 30 } });
 const apply = (metadata: object) => withDispatchMetadata(base, JSON.stringify(metadata));

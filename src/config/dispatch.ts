@@ -6,6 +6,7 @@
  * `dial.deny` only grown, `dial.maxPerCall` and `maxCallDuration.seconds` only lowered). Every refusal names its key
  * path.
  */
+import { ConfigError, withOverrides } from './load.js';
 import type { AgentConfig } from './schema.js';
 
 export interface OverrideRejection {
@@ -131,4 +132,32 @@ export function narrowDispatch(base: AgentConfig, parsed: Obj): { override: Obj;
     }
   }
   return { override, rejected };
+}
+
+/**
+ * Per-call overrides from the job's dispatch metadata (JSON with agent.config.ts keys). Metadata is untrusted: it may
+ * tune the call but only narrow policy (`dispatch.ts`); every refused or narrowed key is in `rejected`. An invalid
+ * override never stops the call: the defaults are used and the error says what was wrong.
+ */
+export function withDispatchMetadata(
+  base: AgentConfig,
+  metadata: string | undefined,
+): { config: AgentConfig; error: string | null; rejected: OverrideRejection[] } {
+  if (!metadata || !metadata.trim()) return { config: base, error: null, rejected: [] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(metadata);
+  } catch (e) {
+    return { config: base, error: `invalid dispatch metadata: not JSON (${(e as Error).message}); using defaults`, rejected: [] };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { config: base, error: `invalid dispatch metadata: expected an object of config keys (got ${JSON.stringify(parsed)}); using defaults`, rejected: [] };
+  }
+  const { override, rejected } = narrowDispatch(base, parsed as Record<string, unknown>);
+  try {
+    return { config: withOverrides(base, override, 'dispatch metadata'), error: null, rejected };
+  } catch (e) {
+    if (e instanceof ConfigError) return { config: base, error: `${e.message}\nusing defaults`, rejected };
+    throw e;
+  }
 }

@@ -19,7 +19,7 @@ import { CalleeSpeech } from '../bridge/calleeSpeech.js';
 import { callerLeftEffect, disconnectEffect } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
 import { parseOrThrow } from '../config/load.js';
-import { withDispatchMetadata } from '../config/runtime.js';
+import { withDispatchMetadata } from '../config/dispatch.js';
 import { configSchema, type AgentConfig, type AgentConfigInput } from '../config/schema.js';
 import { apiFailureDetail } from '../dialer/apiFailure.js';
 import { isDialedIdentity, SipDialer } from '../dialer/sipDialer.js';

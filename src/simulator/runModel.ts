@@ -10,7 +10,7 @@ import type { CallEvent, Command } from '../../machines/events.js';
 import { calleeSpeechEvent, callerLeftEffect, disconnectEffect, sessionCloseEvent } from '../bridge/roomEvents.js';
 import type { OverrideRejection } from '../config/dispatch.js';
 import { withOverrides } from '../config/load.js';
-import { withDispatchMetadata } from '../config/runtime.js';
+import { withDispatchMetadata } from '../config/dispatch.js';
 import { dialNoteHeadline, dialOutcomeNote } from '../dialer/outcomeNote.js';
 import { dialedIdentity, isDialedIdentity } from '../dialer/sipDialer.js';
 import type { AgentConfig } from '../config/schema.js';
