@@ -1,9 +1,11 @@
 import { llm, voice } from '@livekit/agents';
+import type { CallTools } from 'livekit-presence';
 import { z } from 'zod';
 
 /** An adopter's own agent, shaped like agent-starter-node's: its instructions and its own tool. */
 export class Assistant extends voice.Agent {
-  constructor(presenceTools: llm.ToolContext = {}) {
+  /** `presenceTools`: the presence layer's `call.tools` (add_participant, end_call), beside the shop's own. */
+  constructor(presenceTools: Partial<CallTools> = {}) {
     super({
       instructions:
         'You are a helpful voice AI assistant for a bike shop. Keep answers short. ' +
