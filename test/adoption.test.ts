@@ -8,34 +8,26 @@
  *   caller goes quiet and presence takes the call to its end (check-ins, goodbye, close, `ctx.shutdown()`, the room
  *   deleted), within the shutdown budget.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtPath, ROOT } from '../scripts/build.js';
-import { PACKAGE_NAME, packPresence } from '../scripts/pack-presence.js';
+import { builtPath } from '../scripts/build.js';
+import { PACKAGE_NAME } from '../scripts/pack-presence.js';
+import { installExample, type InstalledExample } from './support/adopter/install.js';
 import { TEST_BUILD } from './support/cli.js';
 
+let example: InstalledExample;
 let scratch: string;
 let tarball: string;
-
-const inScratch = (cmd: string, args: string[], env: Record<string, string> = {}) =>
-  spawnSync(cmd, args, { cwd: scratch, encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', ...env }, timeout: 120_000 });
+const inScratch = (cmd: string, args: string[], env: Record<string, string> = {}) => example.run(cmd, args, env);
 
 beforeAll(async () => {
-  tarball = await packPresence();
-  scratch = mkdtempSync(join(tmpdir(), 'adopter-'));
-  cpSync(join(ROOT, 'examples', 'starter-agent'), scratch, { recursive: true });
-  cpSync(join(ROOT, 'test', 'support', 'adopter', 'emulatedCall.ts'), join(scratch, 'src', 'emulated-call.ts'));
-  // The example's dependencies from the npm cache the project's own install filled, and the layer from its tarball.
-  const install = inScratch('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball]);
-  if (install.status !== 0) throw new Error(`npm install in ${scratch} failed (${install.status}):\n${install.stderr}`);
+  example = await installExample();
+  ({ dir: scratch, tarball } = example);
 }, 180_000);
 
-afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => example?.remove());
 
 describe('an adopter installs the packed presence layer into their agent', () => {
   it('the package holds the layer and nothing of the application', () => {
@@ -64,7 +56,7 @@ describe('an adopter installs the packed presence layer into their agent', () =>
   });
 
   it("a call with the example's agent against the emulator: its own tool answers; silence ends in check-ins, goodbye, shutdown, room deleted", () => {
-    const run = inScratch(process.execPath, [join(scratch, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/emulated-call.ts'], {
+    const run = inScratch(process.execPath, [example.tsx, 'src/emulatedCall.ts'], {
       ADOPTER_EMULATOR: builtPath(TEST_BUILD, 'src/emulator/server.ts'),
     });
     const last = run.stdout.trim().split('\n').at(-1) ?? '';

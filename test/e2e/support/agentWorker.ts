@@ -41,14 +41,26 @@ export const DIST_MAIN = join(ROOT, 'dist', 'src', 'agent', 'main.js');
 
 let workers = 0;
 
-export async function startAgentWorker(o: { config?: AgentConfigInput; env?: Record<string, string> } = {}): Promise<AgentWorker> {
-  if (!existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: the e2e suite runs the production build (npm run build)`);
+export interface AgentWorkerOptions {
+  config?: AgentConfigInput;
+  env?: Record<string, string>;
+  /**
+   * Another worker to run instead of the production build, with its arguments and folder (the example adopter's, in
+   * its scratch install). It gets the same environment: the stack's credentials, AGENT_NAME, AGENT_RECORD_DIR and the
+   * config as AGENT_CONFIG_JSON.
+   */
+  command?: { argv: string[]; cwd: string };
+}
+
+export async function startAgentWorker(o: AgentWorkerOptions = {}): Promise<AgentWorker> {
+  if (!o.command && !existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: the e2e suite runs the production build (npm run build)`);
   const recordDir = mkdtempSync(join(tmpdir(), 'e2e-records-'));
   // A named agent, as most deployments are: only rooms dispatched to it reach it, so rooms other tests create on the
   // same server (the contract test's, a second worker's) never do.
   const agentName = `e2e-${process.pid}-${workers++}`;
-  const child = spawn('ip', ['netns', 'exec', STACK.agentNs, process.execPath, DIST_MAIN, 'start', '--log-level', 'debug'], {
-    cwd: ROOT,
+  const argv = o.command?.argv ?? [DIST_MAIN, 'start', '--log-level', 'debug'];
+  const child = spawn('ip', ['netns', 'exec', STACK.agentNs, process.execPath, ...argv], {
+    cwd: o.command?.cwd ?? ROOT,
     env: {
       ...process.env,
       NODE_ENV: 'production',
