@@ -67,6 +67,18 @@ describe('layout', () => {
     expect(imports.length).toBeGreaterThan(100);
   });
 
+  it('this agent reaches the presence layer only through its public entry, as an adopter does', () => {
+    // src/agent may use the config, its models and the layer's index; never the layer's parts (bridge, dialer, ...).
+    const parts = ['src/bridge/', 'src/dialer/', 'src/lifecycle/', 'src/record/', 'src/observability/', 'src/timeline/', 'src/commands.ts', 'machines/'];
+    const reaches = imports
+      .filter(({ file }) => file.startsWith('src/agent/'))
+      // (sourceMaps.ts is the process's, not the call's: it turns source maps on once the packages have loaded.)
+      .filter(({ target }) => target !== 'src/observability/sourceMaps.ts')
+      .filter(({ target }) => parts.some((p) => target.startsWith(p)) || (target.startsWith('src/presence/') && target !== 'src/presence/index.ts'))
+      .map(({ file, target }) => `${file} → ${target}`);
+    expect(reaches).toEqual([]);
+  });
+
   it('every import points down the layers (or within its own folder)', () => {
     const upward = imports.filter(({ file, target }) => layerOf(target) > layerOf(file)).map(({ file, target }) => `${file} → ${target}`);
     expect(upward).toEqual([]);

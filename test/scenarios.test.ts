@@ -236,6 +236,25 @@ describe.concurrent('npm run simulate', () => {
     expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['dialStart', 'callerHangup', 'dialCancel', 'shutdown']));
   });
 
+  it("--config: an adopter's presence config (JSON) instead of agent.config.ts answers what their agent would do", async ({ expect }) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-'));
+    const scenario = join(dir, 'quiet.json');
+    writeFileSync(scenario, JSON.stringify({ name: 'a quiet caller', until: 120 }));
+    const mine = join(dir, 'presence.json');
+    writeFileSync(mine, JSON.stringify({ presence: { userAwayTimeout: 7 }, checkIn: { mode: 'fixed', interval: 4, maxPrompts: 1 } }));
+    const theirs = await simulateHere(scenario, '--config', mine, '--json');
+    expect(theirs.status).toBe(0);
+    const lines = theirs.stdout.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string });
+    // Their timings: away at 7 s, one check-in, then the goodbye after their 4 s interval.
+    expect(lines.filter((l) => l.type === 'checkIn').map((l) => l.t)).toEqual([7]);
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', checkIns: 1, closeReason: 'user_unresponsive', violations: [] });
+    writeFileSync(mine, JSON.stringify({ checkIn: { interval: -1 } }));
+    const bad = await simulateHere(scenario, '--config', mine);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`invalid ${mine}:`);
+    expect(bad.stderr).toMatch(/checkIn\.interval: .*\(got -1\)/);
+  });
+
   it('rejects an unknown --mode or a --time-scale outside (0, 1] with exit 2', async ({ expect }) => {
     const mode = await simulateHere(join(DIR, '07-caller-hangs-up-mid-dial.json'), '--mode', 'live');
     expect(mode.status).toBe(2);

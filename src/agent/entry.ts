@@ -9,7 +9,7 @@ import type { RemoteParticipant } from '@livekit/rtc-node';
 import { loadRuntimeConfig } from '../config/runtime.js';
 import type { AgentConfig } from '../config/schema.js';
 import { sessionModels } from '../models/sessionModels.js';
-import { onSimulationEnd } from '../observability/simulationCheck.js';
+import { onSimulationEnd } from '../presence/index.js';
 import { startCall, type CallSetup, type RunningCall } from './call.js';
 
 /** Once per job process, before any job: what the worker's `initializeProcessTimeout` (10 s) bounds. */

@@ -7,12 +7,13 @@
  * The process entry is simulate.ts; this module is the command itself, so the tests can run it in their own process
  * as well (its arguments and exit codes), beside the child-process runs of the entry.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { inspect, parseArgs } from 'node:util';
 import { initializeLogger } from '@livekit/agents';
-import { ConfigError } from '../config/load.js';
+import { ConfigError, parseOrThrow } from '../config/load.js';
 import { agentConfigFile } from '../config/runtime.js';
+import { configSchema, type AgentConfig } from '../config/schema.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { runAgent } from '../simulator/runAgent.js';
 import { runModel, type RunResult } from '../simulator/runModel.js';
@@ -25,7 +26,7 @@ export interface CommandIo {
   err(text: string): void;
 }
 
-const USAGE = 'usage: npm run simulate -- <scenario.json>... [--mode model|agent] [--time-scale 0.05] [--record-dir DIR] [--json] [--html out.html]';
+const USAGE = 'usage: npm run simulate -- <scenario.json>... [--config presence.json] [--mode model|agent] [--time-scale 0.05] [--record-dir DIR] [--json] [--html out.html]';
 /** Simulated seconds of slack on every expectation in agent mode: a real, scaled clock jitters. */
 const AGENT_SLACK = 0.5;
 
@@ -38,6 +39,7 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
       mode: { type: 'string', default: 'model' },
       'time-scale': { type: 'string', default: '0.05' },
       'record-dir': { type: 'string' },
+      config: { type: 'string' },
       html: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -52,7 +54,9 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
   if (!(timeScale > 0 && timeScale <= 1)) return usageError(io, `--time-scale must be a number in (0, 1], got "${values['time-scale']}"`);
   const recordDir = values['record-dir'];
   if (recordDir !== undefined && mode !== 'agent') return usageError(io, '--record-dir needs --mode agent (the record is what the real session wrote)');
-  const base = await agentConfigFile();
+  // "What would my agent do": an adopter's presence config (what they pass to attachPresence, as JSON) instead of
+  // this agent's agent.config.ts; scenarios' own config still goes on top.
+  const base = values.config !== undefined ? presenceConfigFile(values.config) : await agentConfigFile();
   if (mode === 'agent') initializeLogger({ pretty: false, level: 'error' });
   let worst = 0;
   const sections: TimelineSection[] = [];
@@ -72,6 +76,17 @@ async function run(argv: string[], io: CommandIo): Promise<number> {
     io.err(`wrote ${html}`);
   }
   return worst;
+}
+
+/** A presence config in a JSON file, validated by the schema (errors name the file, the key and the value). */
+function presenceConfigFile(file: string): AgentConfig {
+  let input: unknown;
+  try {
+    input = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '', value: file, message: `not a readable JSON file (${(e as Error).message})` }]);
+  }
+  return parseOrThrow(configSchema, input, file);
 }
 
 function usageError(io: CommandIo, message: string): number {

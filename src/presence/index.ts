@@ -5,6 +5,9 @@
  */
 export { attachPresence, presenceConfig, type PresenceAgentParts, type PresenceCall, type PresenceOptions, type TimelineLine } from './attach.js';
 export { END_SESSION_RPC } from './endSessionRpc.js';
+// LiveKit Cloud simulations: pass as `defineAgent({ onSimulationEnd })`; the run fails when the call's timeline breaks
+// a presence invariant.
+export { onSimulationEnd } from '../observability/simulationCheck.js';
 export type { CallTools } from './tools.js';
 export type { AgentConfig, AgentConfigInput } from '../config/schema.js';
 export type { ShutdownReport } from '../lifecycle/shutdown.js';
