@@ -18,6 +18,7 @@ import { ScriptedLLM } from '../src/models/scriptedLlm.js';
 import { scriptedReply, scriptedToolCall } from '../src/models/sessionModels.js';
 import { amdScriptedLlm } from '../src/simulator/amdModel.js';
 import type { SipEntry } from '../src/sip/entry.js';
+import { hookLine } from './support/amdLine.js';
 import { startAgentCall, until } from './support/session.js';
 
 initializeLogger({ pretty: false, level: 'error' });
@@ -99,27 +100,6 @@ describe('every dial outcome is followed by words to the caller', () => {
   });
 });
 
-/** A leg AMD hears through a scripted line: it greets once it is listened to, unless `silent`. */
-function scriptedLeg(session: () => voice.AgentSession, greeting: string | null, log: string[]): LegLine {
-  return {
-    listen: ({ identity }) => {
-      log.push(`listen ${identity}`);
-      if (greeting === null) return;
-      setTimeout(() => {
-        const amd = session().amd;
-        if (!amd) return;
-        amd.onUserSpeechStarted();
-        setTimeout(() => {
-          amd.onTranscript(greeting, 'stt');
-          amd.onUserSpeechEnded(0);
-          amd.onEndOfTurn({ newTranscript: greeting, transcriptConfidence: 1, transcriptionDelay: 0, endOfUtteranceDelay: 0, startedSpeakingAt: undefined, stoppedSpeakingAt: undefined });
-        }, 20);
-      }, 0);
-    },
-    restore: () => void log.push('restore'),
-  };
-}
-
 const withAmd = (amd: Record<string, number> = {}): AgentConfigInput => ({ presence: { userAwayTimeout: 60 }, dial: { allow: ['+1*'], maxSeconds: 200, amd: { detectionTimeout: 20, ...amd } } });
 
 describe('answering-machine detection, heard from the answer', () => {
@@ -127,7 +107,7 @@ describe('answering-machine detection, heard from the answer', () => {
     const greeting = "Hi, you've reached Dana. Please leave a message after the tone.";
     const line: string[] = [];
     const sip = { [NUMBER]: { outcome: 'voicemail', ringSeconds: 0.05, greeting } as SipEntry };
-    await start(sip[NUMBER]!, withAmd(), (session) => ({ line: scriptedLeg(() => session, greeting, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: SCALE }));
+    await start(sip[NUMBER]!, withAmd(), (session) => ({ line: hookLine(() => session, greeting, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: SCALE }));
     await dialAndWait(dialOutcomeNote({ number: NUMBER, outcome: 'voicemail', amd: 'machine-vm' }));
     expect(call!.timeline.find((e) => e.type === 'dialEnd')).toMatchObject({ outcome: 'voicemail' });
   });
@@ -136,16 +116,16 @@ describe('answering-machine detection, heard from the answer', () => {
     const line: string[] = [];
     const sip = { [NUMBER]: { outcome: 'answered', ringSeconds: 0.05 } as SipEntry };
     // AMD would wait 60 s (unscaled) for the leg to speak; the leg never does, it hangs up.
-    await start(sip[NUMBER]!, withAmd({ noSpeechTimeout: 60, detectionTimeout: 60 }), (session) => ({ line: scriptedLeg(() => session, null, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: 1 }));
+    await start(sip[NUMBER]!, withAmd({ noSpeechTimeout: 60, detectionTimeout: 60 }), (session) => ({ line: hookLine(() => session, null, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: 1 }));
     const asked = call!.session.run({ userInput: `dial ${NUMBER}` });
-    await until(() => line.includes(`listen ${LEG}`), 10_000);
+    await until(() => line.includes(`listen ${NUMBER} ${LEG}`), 10_000);
     call!.bridge.dialedParticipantLeft(LEG); // what call.ts does on the leg's ParticipantDisconnected
     await asked.wait();
     await until(() => call!.types().includes('calleeLeft'), 10_000);
     const dial = call!.types().filter((t) => ['amd', 'dialEnd', 'calleeLeft'].includes(t));
     expect(dial).toEqual(['dialEnd', 'calleeLeft']);
     expect(call!.timeline.find((e) => e.type === 'dialEnd')).toMatchObject({ outcome: 'answered' });
-    expect(line).toEqual([`listen ${LEG}`, 'restore']);
+    expect(line).toEqual([`listen ${NUMBER} ${LEG}`, 'restore']);
     const headline = dialNoteHeadline(dialOutcomeNote({ number: NUMBER, outcome: 'answered', leftAtOnce: true }))!;
     await until(() => agentSaid().includes(headline), 10_000);
     expect(call!.session.amd).toBeNull();
@@ -155,25 +135,25 @@ describe('answering-machine detection, heard from the answer', () => {
     const line: string[] = [];
     const greeting = 'Hello, this is Robin.';
     const sip = { [NUMBER]: { outcome: 'answered', ringSeconds: 1, greeting } as SipEntry };
-    await start(sip[NUMBER]!, withAmd(), (session) => ({ line: scriptedLeg(() => session, greeting, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: SCALE }));
+    await start(sip[NUMBER]!, withAmd(), (session) => ({ line: hookLine(() => session, greeting, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: SCALE }));
     call!.bridge.requestDial(NUMBER);
     // The leg is ringing: nothing to hear yet.
     await new Promise((r) => setTimeout(r, 50));
     expect(line).toEqual([]);
     call!.bridge.legAnswered(LEG); // call.ts: the leg's sip.callStatus turned 'active'
-    expect(line).toEqual([`listen ${LEG}`]);
+    expect(line).toEqual([`listen ${NUMBER} ${LEG}`]);
     expect(call!.types()).not.toContain('dialEnd');
     await until(() => call!.types().includes('dialEnd'), 10_000);
     expect(call!.types().filter((t) => ['amd', 'dialEnd'].includes(t))).toEqual(['amd', 'dialEnd']);
     expect(call!.timeline.find((e) => e.type === 'amd')).toMatchObject({ category: 'human' });
     // Heard once: the API's answer does not start a second detection.
-    expect(line).toEqual([`listen ${LEG}`, 'restore']);
+    expect(line).toEqual([`listen ${NUMBER} ${LEG}`, 'restore']);
   });
 
   it('a turn completed while AMD hears the leg is the callee’s in the chat, not the caller’s', async () => {
     const line: string[] = [];
     const sip = { [NUMBER]: { outcome: 'answered', ringSeconds: 0.05 } as SipEntry };
-    await start(sip[NUMBER]!, withAmd({ noSpeechTimeout: 60, detectionTimeout: 60 }), (session) => ({ line: scriptedLeg(() => session, null, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: 1 }));
+    await start(sip[NUMBER]!, withAmd({ noSpeechTimeout: 60, detectionTimeout: 60 }), (session) => ({ line: hookLine(() => session, null, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: 1 }));
     call!.bridge.requestDial(NUMBER);
     await until(() => line.length === 1, 10_000);
     // What AgentActivity does at the end of a user turn: the agent's hook, with the new message.

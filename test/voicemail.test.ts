@@ -11,7 +11,6 @@ import { initializeLogger, voice } from '@livekit/agents';
 import { afterEach, describe, expect, it } from 'vitest';
 import agentConfig from '../agent.config.js';
 import type { AgentConfigInput } from '../src/config/schema.js';
-import type { LegLine } from '../src/dialer/voicemail.js';
 import { dialOutcomeNote } from '../src/dialer/outcomeNote.js';
 import { amdScriptedLlm, classifyGreeting } from '../src/simulator/amdModel.js';
 import { runAgent } from '../src/simulator/runAgent.js';
@@ -19,6 +18,7 @@ import { runModel } from '../src/simulator/runModel.js';
 import { parseScenario, type ScenarioInput } from '../src/simulator/scenario.js';
 import type { SipEntry } from '../src/sip/entry.js';
 import { ACTION_TYPES, type TimelineEvent } from '../src/timeline/timeline.js';
+import { hookLine } from './support/amdLine.js';
 import { startAgentCall, until } from './support/session.js';
 
 initializeLogger({ pretty: false, level: 'error' });
@@ -31,29 +31,6 @@ const UNCERTAIN = 'Good afternoon and thank you so much for calling today.';
 /** Real seconds per second of AMD's timings: its 1.5 s silence is 30 ms here, its 20 s budget 0.4 s. */
 const SCALE = 0.02;
 
-/**
- * The leg, as AMD's recognition hooks hear it once its input is linked: speech starts, the final transcript, the end
- * of speech, the session's end of turn (what AgentActivity calls on `session.amd`).
- */
-function hookLine(session: voice.AgentSession, greeting: string, log: string[]): LegLine {
-  return {
-    listen: ({ number, identity }) => {
-      log.push(`listen ${number} ${identity}`);
-      setTimeout(() => {
-        const amd = session.amd;
-        if (!amd) return;
-        amd.onUserSpeechStarted();
-        setTimeout(() => {
-          amd.onTranscript(greeting, 'stt');
-          amd.onUserSpeechEnded(0);
-          amd.onEndOfTurn({ newTranscript: greeting, transcriptConfidence: 1, transcriptionDelay: 0, endOfUtteranceDelay: 0, startedSpeakingAt: undefined, stoppedSpeakingAt: undefined });
-        }, 20);
-      }, 0);
-    },
-    restore: () => void log.push('restore'),
-  };
-}
-
 let call: Awaited<ReturnType<typeof startAgentCall>> | null = null;
 afterEach(async () => {
   await call?.stop();
@@ -65,7 +42,7 @@ async function dialInto(greeting: string, config: AgentConfigInput = {}, entry: 
   const sip = { [NUMBER]: { outcome: 'voicemail', ringSeconds: 0.05, greeting, ...entry } as SipEntry };
   call = await startAgentCall(
     { dial: { amd: { detectionTimeout: 20 } }, ...config },
-    { sip, screen: (session) => ({ line: hookLine(session, greeting, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: SCALE }) },
+    { sip, screen: (session) => ({ line: hookLine(() => session, greeting, line), models: { llm: amdScriptedLlm(sip), stt: null }, timeScale: SCALE }) },
   );
   expect(call.bridge.requestDial(NUMBER)).toBeNull();
   await until(() => call!.types().includes('dialEnd'), 8000);
