@@ -46,11 +46,9 @@ export interface CallContext {
 }
 
 /** Placeholder for a command: `src/` provides the real implementation. */
-// Stryker disable next-line ArrowFunction: equivalent: every actor gets its commands from src/commands.ts (callMachine.provide), so the placeholder never runs
 const command = <K extends keyof Commands>() => (_args: unknown, _params: Commands[K]): void => {};
 
 /** The fixed text of check-in `attempt` for `audience` (the last message repeats). */
-// Stryker disable next-line StringLiteral: equivalent: every caller passes the audience, and only 'room' is told apart
 export const checkInText = (s: CallSettings, attempt: number, audience: Audience = 'caller'): string => {
   const texts = audience === 'room' ? s.checkIn.roomMessages : s.checkIn.messages;
   return texts[Math.min(attempt, texts.length) - 1] ?? texts[0]!;
@@ -67,7 +65,6 @@ const holdsCaller = (s: CallSettings): boolean => s.dial.holdCaller.audioInput |
 const GOODBYE_REASONS: readonly CloseReason[] = GOODBYE_TEXT_REASONS;
 
 const callSetup = setup({
-  // Stryker disable next-line ObjectLiteral: equivalent: type declarations only; XState reads nothing from them at run time
   types: {
     context: {} as CallContext,
     events: {} as CallEvent,
@@ -95,14 +92,12 @@ const callSetup = setup({
     toolFinished: assign({ tools: ({ context }) => Math.max(0, context.tools - 1) }),
     trackUserState: assign({
       userSpeaking: ({ context, event }) =>
-        // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this action only runs on USER_STATE
         event.type === 'USER_STATE'
           ? event.state === 'speaking'
           : context.userSpeaking,
     }),
     trackCalleeSpeech: assign({
       calleeSpeaking: ({ context, event }) =>
-        // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this action only runs on CALLEE_SPEAKING
         event.type === 'CALLEE_SPEAKING'
           ? context.callee && event.speaking
           : context.calleeSpeaking,
@@ -114,13 +109,11 @@ const callSetup = setup({
     forgetCallerSpeech: assign({ userSpeaking: false }),
     trackAgentState: assign({
       agentListening: ({ context, event }) =>
-        // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this action only runs on AGENT_STATE
         event.type === 'AGENT_STATE'
           ? event.state === 'listening'
           : context.agentListening,
     }),
     rememberDial: assign({
-      // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this action only runs on DIAL_REQUESTED
       dialNumber: ({ context, event }) => (event.type === 'DIAL_REQUESTED' ? event.number : context.dialNumber),
     }),
     forgetDial: assign({ dialNumber: null }),
@@ -137,47 +130,33 @@ const callSetup = setup({
     presencePaused: ({ context }) => context.tools > 0 || context.dialNumber !== null || context.agentReconnecting,
     // As LiveKit arms its own away timer: only while the agent listens and nobody speaks.
     silenceCounts: ({ context }) => context.agentListening && !context.userSpeaking && !context.calleeSpeaking,
-    // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this guard only runs on CALLEE_SPEAKING
     calleeStartsSpeaking: ({ context, event }) => event.type === 'CALLEE_SPEAKING' && event.speaking && context.callee,
-    // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this guard only runs on DIAL_SETTLED
     dialAnswered: ({ event }) => event.type === 'DIAL_SETTLED' && event.outcome === 'answered',
     dialLimitReached: ({ context }) => context.dialsPlaced >= context.settings.dial.maxPerCall,
     // With onCallerLeft 'continue', the call goes on while a dial may still bring someone in, or a callee is there.
     callGoesOnWithoutCaller: ({ context }) =>
       context.settings.dial.onCallerLeft === 'continue' &&
-      // Stryker disable next-line ConditionalExpression: equivalent: with nobody to go on with, live's nobodyLeft closes at once, with the same reason (caller_left)
       (context.callee || context.dialNumber !== null),
     nobodyLeft: ({ context }) => context.callerGone && !context.callee && context.dialNumber === null,
-    // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this guard only runs on USER_STATE
     isAway: ({ context, event }) => event.type === 'USER_STATE' && event.state === 'away' && !context.callee && !context.callerGone,
     // What brings the user back: a final transcript always; detected speech only with activitySignal 'vad'.
     isActivity: ({ context, event }) =>
-      // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent: isActivity only guards USER_STATE transitions (every TRANSCRIPT handler goes without it), so this is never true
       event.type === 'TRANSCRIPT' ||
-      // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this guard only runs on USER_STATE
       (event.type === 'USER_STATE' && event.state === 'speaking' && context.settings.presence.activitySignal === 'vad'),
     promptsExhausted: ({ context }) => context.attempt >= context.settings.checkIn.maxPrompts,
     isCurrentCheckInPlayout: ({ context, event }) =>
-      // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent: this guard only runs on PLAYOUT_FINISHED, and only check-in playouts carry an attempt (callBridge, sessionModel), so the attempt alone tells them apart
       event.type === 'PLAYOUT_FINISHED' && event.prompt === 'checkIn' && event.attempt === context.attempt,
-    // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this guard only runs on PLAYOUT_FINISHED
     isGoodbyePlayout: ({ event }) => event.type === 'PLAYOUT_FINISHED' && event.prompt === 'goodbye',
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: toolFinished never counts below 0 (Math.max), so an unmatched TOOL_FINISHED changes nothing either way
     toolRunning: ({ context }) => context.tools > 0,
     dialInFlight: ({ context }) => context.dialNumber !== null,
-    // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this guard only runs on DIAL_SETTLED
     settlesOurDial: ({ context, event }) => event.type === 'DIAL_SETTLED' && event.number === context.dialNumber,
     numberRefused: ({ context, event }) =>
-      // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this guard only runs on DIAL_REQUESTED
       event.type === 'DIAL_REQUESTED' && dialRefusal(event.number, context.settings.dial) !== null,
-    // Stryker disable next-line ConditionalExpression: equivalent: the check only narrows the event's type for TypeScript; this guard only runs on ROOM_DISCONNECTED
     roomDeleted: ({ event }) => event.type === 'ROOM_DISCONNECTED' && event.deleted,
     cancelOnCallerLeft: ({ context }) => context.settings.dial.onCallerLeft === 'cancel',
     hasMaxDuration: ({ context }) => context.settings.maxCallDuration !== null,
-    // Stryker disable next-line OptionalChaining: equivalent: only evaluated after hasMaxDuration held (callTimer.start checks it first)
     hasWarning: ({ context }) => (context.settings.maxCallDuration?.warnBefore ?? 0) > 0,
     wantsGoodbye: ({ context }) =>
-      // Stryker disable next-line ConditionalExpression: equivalent: every way into closing sets a reason first (and a null reason is in no goodbye list anyway)
       context.closeReason !== null &&
       GOODBYE_REASONS.includes(context.closeReason) &&
       // Someone to hear it: the caller, or the callee a call went on with.
@@ -197,9 +176,7 @@ const callSetup = setup({
       const m = context.settings.maxCallDuration;
       return m ? (m.seconds - m.warnBefore) * 1000 : Infinity;
     },
-    // Stryker disable next-line OptionalChaining: equivalent: this delay only runs in a callTimer state entered with a maxCallDuration
     warnBefore: ({ context }) => (context.settings.maxCallDuration?.warnBefore ?? 0) * 1000,
-    // Stryker disable next-line OptionalChaining: equivalent: this delay only runs in a callTimer state entered with a maxCallDuration
     maxDuration: ({ context }) => (context.settings.maxCallDuration?.seconds ?? Infinity) * 1000,
   },
 });
@@ -230,7 +207,6 @@ const recordDialLost = callSetup.enqueueActions(({ context, enqueue }) => {
 
 // One transition does the whole close, in order, so it can neither half-happen nor happen twice.
 const finish = callSetup.enqueueActions(({ context, enqueue }) => {
-  // Stryker disable next-line StringLiteral: equivalent: every way into closed sets a close reason first
   const reason = context.closeReason ?? 'error';
   enqueue({ type: 'sessionClose', params: { reason } });
   enqueue({ type: 'shutdown', params: { reason } });
@@ -265,7 +241,6 @@ export const callMachine = callSetup.createMachine({
       on: {
         // Tools and agent state are tracked here; the presence region derives pause/hold from them.
         TOOL_STARTED: { actions: 'toolStarted' },
-        // Stryker disable next-line StringLiteral: equivalent for the guard's name: without the guard toolFinished still never counts below 0
         TOOL_FINISHED: { guard: 'toolRunning', actions: 'toolFinished' },
         AGENT_STATE: { actions: 'trackAgentState' },
         // Non-presence exits. Each goes through `closing`, which waits for an in-flight dial to settle.
@@ -277,7 +252,6 @@ export const callMachine = callSetup.createMachine({
         SESSION_CLOSED: {
           target: 'closing',
           actions: [
-            // Stryker disable next-line StringLiteral: equivalent: agentGone only decides the goodbye, and session_closed has none
             'markAgentGone',
             { type: 'closeFor', params: { reason: 'session_closed' } },
             cancelDial,
@@ -285,8 +259,6 @@ export const callMachine = callSetup.createMachine({
         },
         FATAL_ERROR: {
           target: 'closing',
-          // Stryker disable next-line ObjectLiteral,StringLiteral: equivalent for the action and its params: without a reason the close
-          // is 'error' anyway (finish), and 'error' has no goodbye
           actions: { type: 'closeFor', params: { reason: 'error' } },
         },
         CALLER_DISCONNECTED: [
@@ -295,7 +267,6 @@ export const callMachine = callSetup.createMachine({
             guard: and(['dialInFlight', 'cancelOnCallerLeft']),
             target: 'closing',
             actions: [
-              // Stryker disable next-line StringLiteral: equivalent: callerGone only decides the goodbye, and caller_left has none
               'markCallerGone',
               { type: 'closeFor', params: { reason: 'caller_left' } },
               cancelDial,
@@ -307,7 +278,6 @@ export const callMachine = callSetup.createMachine({
           {
             target: 'closing',
             actions: [
-              // Stryker disable next-line StringLiteral: equivalent: callerGone only decides the goodbye, and caller_left has none
               'markCallerGone',
               { type: 'closeFor', params: { reason: 'caller_left' } },
             ],
@@ -330,7 +300,6 @@ export const callMachine = callSetup.createMachine({
           {
             target: 'closing',
             actions: [
-              // Stryker disable next-line StringLiteral: equivalent: agentGone only decides the goodbye, and disconnected has none
               'markAgentGone',
               { type: 'closeFor', params: { reason: 'disconnected' } },
               cancelDial,
@@ -342,7 +311,6 @@ export const callMachine = callSetup.createMachine({
         JOB_SHUTDOWN: {
           target: 'closing',
           actions: [
-            // Stryker disable next-line StringLiteral: equivalent: agentGone only decides the goodbye, and job_shutdown has none
             'markAgentGone',
             { type: 'closeFor', params: { reason: 'job_shutdown' } },
             cancelDial,
@@ -365,8 +333,6 @@ export const callMachine = callSetup.createMachine({
                     // The callee talking is activity too: a fresh own window (held while they speak).
                     CALLEE_SPEAKING: {
                       guard: 'calleeStartsSpeaking',
-                      // Stryker disable next-line StringLiteral,BooleanLiteral: equivalent for the target and reenter: in a conference presence is
-                      // always in ownWindow already, and the callee's speech holds it (held) and restarts it when they stop (counting)
                       target: '.ownWindow', reenter: true,
                       actions: 'resetAttemptsIfConfigured',
                     },
@@ -380,7 +346,6 @@ export const callMachine = callSetup.createMachine({
                       on: {
                         USER_STATE: [
                           { guard: 'isAway', target: '#call.live.presence.active.away' },
-                          // Stryker disable next-line ObjectLiteral,StringLiteral: equivalent: the count is already 0 in trusting (every way in resets it; with resetOnSpeech off a reset does nothing)
                           { guard: 'isActivity', actions: 'resetAttemptsIfConfigured' },
                         ],
                       },
@@ -566,7 +531,6 @@ export const callMachine = callSetup.createMachine({
                   target: 'warned',
                   actions: {
                     type: 'warn',
-                    // Stryker disable next-line OptionalChaining,StringLiteral: equivalent: the warning is only said in a callTimer entered with a maxCallDuration
                     params: ({ context }) => ({ text: context.settings.maxCallDuration?.message ?? '' }),
                   },
                 },
@@ -620,7 +584,6 @@ export const callMachine = callSetup.createMachine({
       entry: {
         type: 'goodbye',
         params: ({ context }) => {
-          // Stryker disable next-line StringLiteral: equivalent: the goodbye is only entered with a goodbye reason (wantsGoodbye)
           const reason = context.closeReason ?? 'user_unresponsive';
           return { text: goodbyeText(context.settings, reason), reason };
         },
@@ -628,14 +591,11 @@ export const callMachine = callSetup.createMachine({
       after: { goodbyeMax: 'closed' },
       on: {
         PLAYOUT_FINISHED: { guard: 'isGoodbyePlayout', target: 'closed' },
-        // Stryker disable next-line StringLiteral: equivalent for 'markCallerGone': closed reads only roomGone
         CALLER_DISCONNECTED: { target: 'closed', actions: 'markCallerGone' },
         ROOM_DISCONNECTED: [
           { guard: 'roomDeleted', target: 'closed', actions: 'markRoomGone' },
-          // Stryker disable next-line StringLiteral: equivalent for 'markAgentGone': closed reads only roomGone
           { target: 'closed', actions: 'markAgentGone' },
         ],
-        // Stryker disable next-line StringLiteral: equivalent for 'markAgentGone': closed reads only roomGone
         JOB_SHUTDOWN: { target: 'closed', actions: 'markAgentGone' },
         DIAL_REQUESTED: { actions: { type: 'dialRefused', params: ({ event }) => closingRefusal(event) } },
       },
@@ -646,13 +606,11 @@ export const callMachine = callSetup.createMachine({
 });
 
 function numberOf(event: CallEvent): string {
-  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent: only called for DIAL_REQUESTED (the check narrows the event's type for TypeScript)
   return event.type === 'DIAL_REQUESTED' ? event.number : '';
 }
 
 function refusalParams(context: CallContext, event: CallEvent): { number: string; reason: DialRefusal } {
   const number = numberOf(event);
-  // Stryker disable next-line StringLiteral: equivalent: only called once numberRefused found a refusal
   return { number, reason: dialRefusal(number, context.settings.dial) ?? 'not_allowed' };
 }
 
@@ -661,7 +619,6 @@ function closingRefusal(event: CallEvent): { number: string; reason: DialRefusal
 }
 
 function settledParams(event: CallEvent): { number: string; outcome: DialOutcome; sipStatus?: number } {
-  // Stryker disable next-line ConditionalExpression,ObjectLiteral,StringLiteral: equivalent: only called for DIAL_SETTLED (the check narrows the event's type for TypeScript)
   if (event.type !== 'DIAL_SETTLED') return { number: '', outcome: 'failed' };
   return event.sipStatus === undefined
     ? { number: event.number, outcome: event.outcome }

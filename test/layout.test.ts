@@ -11,7 +11,7 @@ import { TEST_BUILD_SOURCES } from './support/cli.js';
 
 const root = resolve(import.meta.dirname, '..');
 
-/** Lowest first; the README's layout table lists them in this order. */
+/** Lowest first; docs/architecture.md's layout table lists them in this order. */
 const LAYERS = [
   'src/config',
   'machines',
@@ -44,7 +44,7 @@ function layerOf(file: string): number {
   if (file === 'agent.config.ts') return LAYERS.indexOf('src/config');
   const exact = LAYERS.indexOf(file as (typeof LAYERS)[number]);
   const i = exact >= 0 ? exact : LAYERS.findIndex((l) => file.startsWith(`${l}/`));
-  if (i < 0) throw new Error(`${file} is in no layer: add its folder to LAYERS and to the README's layout table`);
+  if (i < 0) throw new Error(`${file} is in no layer: add its folder to LAYERS and to docs/architecture.md's layout table`);
   return i;
 }
 

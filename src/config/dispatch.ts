@@ -24,9 +24,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 /** Whether pattern `a` matches everything pattern `b` matches (`*`, `prefix*` or an exact value). */
 function covers(a: string, b: string): boolean {
   if (a === '*') return true;
-  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent: the rules below give the same answer for '*' (it starts with no non-empty prefix, and an exact a is not '*')
   if (b === '*') return false;
-  // Stryker disable next-line MethodExpression: equivalent for the strip of b's '*': it only matters when a's prefix itself ends in '*' (a pattern ending in '**')
   if (a.endsWith('*')) return (b.endsWith('*') ? b.slice(0, -1) : b).startsWith(a.slice(0, -1));
   return a === b;
 }
@@ -49,12 +47,10 @@ function take(o: Obj, path: string): { found: boolean; value: unknown } {
   const keys = path.split('.');
   let node: unknown = o;
   for (const k of keys.slice(0, -1)) {
-    // Stryker disable next-line ObjectLiteral: equivalent: callers only read found, which is falsy in {} too
     if (!isObj(node)) return { found: false, value: undefined };
     node = node[k];
   }
   const last = keys.at(-1)!;
-  // Stryker disable next-line ObjectLiteral: equivalent: callers only read found, which is falsy in {} too
   if (!isObj(node) || !(last in node)) return { found: false, value: undefined };
   const value = node[last];
   delete node[last];
@@ -64,9 +60,7 @@ function take(o: Obj, path: string): { found: boolean; value: unknown } {
 function put(o: Obj, path: string, value: unknown): void {
   const keys = path.split('.');
   let node = o;
-  // Stryker disable next-line UnaryOperator: equivalent: put() only gets two-key paths (dial.allow, dial.deny, dial.maxPerCall, endSession.allow), where slice(0, 1) is slice(0, -1)
   for (const k of keys.slice(0, -1)) node = (node[k] = isObj(node[k]) ? node[k] : {}) as Obj;
-  // Stryker disable next-line UnaryOperator: equivalent: put() only gets two-key paths, where at(1) is at(-1)
   node[keys.at(-1)!] = value;
 }
 
