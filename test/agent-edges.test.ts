@@ -1,13 +1,10 @@
-/** The agent's edges: the end-session RPC, dispatch-metadata overrides, `npm run end-session`, `npm start`. */
+/** The agent's edges: the end-session RPC, `npm run end-session`, `npm start`. (Dispatch metadata: test/dispatch.test.ts.) */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import agentConfig from '../agent.config.js';
 import { identityAllowed } from '../src/presence/endSessionRpc.js';
-import { withDispatchMetadata } from '../src/config/dispatch.js';
 import { LiveKitApiEmulator } from '../src/emulator/server.js';
-
 import { ROOT, runCommand } from './support/cli.js';
 import { startWorker } from './support/worker/run.js';
 
@@ -21,38 +18,6 @@ describe('end-session RPC (agent.endSession)', () => {
     expect(identityAllowed('ab', ['a*'])).toBe(true);
     expect(identityAllowed('x', ['*'])).toBe(true);
     expect(identityAllowed('x', [])).toBe(false);
-  });
-});
-
-describe('dispatch metadata overrides', () => {
-  it('applies a valid per-call override', () => {
-    const { config, error } = withDispatchMetadata(agentConfig, '{"checkIn":{"maxPrompts":1},"closeAction":"leave"}');
-    expect(error).toBeNull();
-    expect(config.checkIn.maxPrompts).toBe(1);
-    expect(config.closeAction).toBe('leave');
-  });
-
-  it.each([
-    ['not json', /not JSON/],
-    ['{"checkIn":{"interval":0}}', /checkIn\.interval: .*\(got 0\)/],
-    ['{"dial":{"allow":"everything"}}', /dial\.allow: .*\(got "everything"\)/],
-    ['{"surprise":1}', /surprise: unknown key/],
-  ])('logs a clear error for %s and keeps the defaults: the call goes on', (metadata, message) => {
-    const { config, error } = withDispatchMetadata(agentConfig, metadata);
-    expect(config).toBe(agentConfig);
-    expect(error).toMatch(message);
-  });
-
-  it('ignores empty metadata', () => {
-    expect(withDispatchMetadata(agentConfig, '')).toEqual({ config: agentConfig, error: null, rejected: [] });
-  });
-
-  it("the worker's kill timer was fixed at startup: shutdown.processTimeout is refused, named, and the rest applies", () => {
-    const { config, error, rejected } = withDispatchMetadata(agentConfig, '{"shutdown":{"processTimeout":600},"checkIn":{"maxPrompts":1}}');
-    expect(error).toBeNull();
-    expect(rejected.map((r) => r.key)).toEqual(['shutdown.processTimeout']);
-    expect(config.shutdown.processTimeout).toBe(agentConfig.shutdown.processTimeout);
-    expect(config.checkIn.maxPrompts).toBe(1);
   });
 });
 

@@ -84,3 +84,48 @@ describe('toll-fraud defaults', () => {
     expect(d.endSession.allow).toEqual(['$caller', 'backend-*']);
   });
 });
+
+describe('dispatch metadata that cannot apply: the call goes on with the config it had, and says why', () => {
+  it('applies a valid per-call override', () => {
+    const { config, error, rejected } = withDispatchMetadata(base, '{"checkIn":{"maxPrompts":1},"closeAction":"leave"}');
+    expect(error).toBeNull();
+    expect(rejected).toEqual([]);
+    expect(config.checkIn.maxPrompts).toBe(1);
+    expect(config.closeAction).toBe('leave');
+  });
+
+  it.each(['', '   ', undefined])('no metadata (%j): the config as it was, no error', (metadata) => {
+    expect(withDispatchMetadata(base, metadata)).toEqual({ config: base, error: null, rejected: [] });
+  });
+
+  it.each([
+    ['not json', 'invalid dispatch metadata: not JSON ('],
+    ['[1,2]', 'invalid dispatch metadata: expected an object of config keys (got [1,2]); using defaults'],
+    ['null', 'invalid dispatch metadata: expected an object of config keys (got null); using defaults'],
+    ['42', 'invalid dispatch metadata: expected an object of config keys (got 42); using defaults'],
+  ])('%s: refused whole, with a message that says what it got', (metadata, message) => {
+    const r = withDispatchMetadata(base, metadata);
+    expect(r.config).toBe(base);
+    expect(r.rejected).toEqual([]);
+    expect(r.error).toContain(message);
+    if (metadata === 'not json') expect(r.error).toMatch(/\); using defaults$/);
+  });
+
+  it.each([
+    ['{"checkIn":{"interval":0}}', /checkIn\.interval: .*\(got 0\)/],
+    ['{"dial":{"allow":"everything"}}', /dial\.allow: .*\(got "everything"\)/],
+    ['{"surprise":1}', /surprise: unknown key/],
+  ])('an override the schema refuses (%s): the error names the key and value, and the defaults are kept', (metadata, message) => {
+    const r = withDispatchMetadata(base, metadata);
+    expect(r.config).toBe(base);
+    expect(r.error).toMatch(message);
+    expect(r.error).toMatch(/\nusing defaults$/);
+  });
+
+  it('refused keys are reported even when the rest of the override is invalid', () => {
+    const r = withDispatchMetadata(base, '{"shutdown":{"processTimeout":600},"checkIn":{"interval":0}}');
+    expect(r.config).toBe(base);
+    expect(r.rejected.map((x) => x.key)).toEqual(['shutdown.processTimeout']);
+    expect(r.error).toMatch(/checkIn\.interval/);
+  });
+});

@@ -42,10 +42,12 @@ describe.concurrent('the greeting: said first, and presence counts from its end'
     const agent = await runAgent(input, base, { timeScale: TIME_SCALE, slack: 1 });
     expect(model.summary.violations).toEqual([]);
     expect(agent.summary.violations).toEqual([]);
-    for (const [name, run] of [['model', model], ['agent', agent]] as const) {
+    // Agent mode's clock is real time scaled up: the event loop's measured stalls come on top of its timings.
+    const stalled = agent.scheduling.stalledMs / 1000 / TIME_SCALE;
+    for (const [name, run, slack] of [['model', model, 0], ['agent', agent, stalled]] as const) {
       const s = shape(run.timeline);
       // Spoken at the start (a generated one after the model's latency), before anything else happens.
-      expect(s.speaking, name).toBeLessThan(1);
+      expect(s.speaking, name).toBeLessThan(1 + slack);
       // The greeting lasts its words' time; away comes userAwayTimeout after it ended, not after the call started.
       expect(s.quiet! - s.speaking!, name).toBeGreaterThan(2);
       expect(s.away! - s.quiet!, name).toBeGreaterThanOrEqual(5 - 0.3);
@@ -55,7 +57,6 @@ describe.concurrent('the greeting: said first, and presence counts from its end'
     // In agent mode the session said the greeting's own words.
     expect(agent.chat.filter((m) => m.role === 'assistant').map((m) => m.text)[0]).toBe(GREETING);
     // Both modes agree on when the caller was found away (within the agent's scaled-clock jitter).
-    const stalled = agent.scheduling.stalledMs / 1000 / TIME_SCALE;
     expect(Math.abs(shape(agent.timeline).away! - shape(model.timeline).away!)).toBeLessThan(1 + stalled);
   }, 60_000);
 
