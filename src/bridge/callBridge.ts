@@ -13,7 +13,7 @@ import { createCallActor } from '../commands.js';
 import type { AgentConfig } from '../config/schema.js';
 import { apiFailureDetail } from '../dialer/apiFailure.js';
 import type { Dialer, DialResult } from '../dialer/sipDialer.js';
-import { dialOutcomeNote } from '../dialer/outcomeNote.js';
+import { dialReportNote } from '../dialer/outcomeNote.js';
 import { screenAnsweredLeg, type LegLine, type ScreenOptions } from '../dialer/voicemail.js';
 import type { TaskRegistry } from '../lifecycle/tasks.js';
 import { sessionCloseEvent } from './roomEvents.js';
@@ -482,16 +482,8 @@ export class CallBridge {
    * model is already replying to (the turn AMD held, attributed to the callee).
    */
   private reportDial(number: string, r: Screened): void {
-    if (r.outcome === 'cancelled' || this.closeReason !== null || this.isEnded) return;
-    if (r.outcome === 'answered' && r.greeted && !r.calleeLeft) return;
-    const note = dialOutcomeNote({
-      number,
-      outcome: r.outcome,
-      ...(r.sipStatus !== undefined ? { sipStatus: r.sipStatus } : {}),
-      ...(r.category ? { amd: r.category } : {}),
-      ...(r.leftAtOnce ? { leftAtOnce: true } : {}),
-      ...(r.outcome === 'voicemail' && r.category === 'machine-vm' && this.o.config.dial.onVoicemail === 'leave-message' ? { messageLeft: true } : {}),
-    });
+    const note = dialReportNote({ ...r, number, amd: r.category ?? null, closing: this.closeReason !== null || this.isEnded }, this.o.config.dial.onVoicemail);
+    if (note === null) return;
     const session = this.o.session;
     void this.track(
       `report dial ${number}`,

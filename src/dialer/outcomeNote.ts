@@ -51,6 +51,41 @@ export function dialOutcomeNote(d: SettledDial): string {
   return `${DIAL_NOTE_MARKER} ${body}`;
 }
 
+/** A dial that settled by itself, as the agent saw it (the bridge in a call, the model simulator in model mode). */
+export interface DialReport {
+  number: string;
+  outcome: DialOutcome;
+  sipStatus?: number;
+  /** What answering-machine detection said, when it came to a verdict. */
+  amd?: AmdCategory | null;
+  /** The leg answered and left before detection could hear it. */
+  leftAtOnce?: boolean;
+  /** The answered leg's greeting turn is already being replied to (the reply AMD held)... */
+  greeted?: boolean;
+  /** ...unless the leg left again. */
+  calleeLeft?: boolean;
+  /** The call has started to close: nobody is told anything more. */
+  closing: boolean;
+}
+
+/**
+ * What the model is told about a settled dial, or null when nothing is to be said: a dial the machine cancelled, a
+ * call already closing, an answer whose greeting is already being replied to. With `leave-message`, a voicemail that
+ * takes messages got one.
+ */
+export function dialReportNote(d: DialReport, onVoicemail: 'hangup' | 'leave-message'): string | null {
+  if (d.outcome === 'cancelled' || d.closing) return null;
+  if (d.outcome === 'answered' && d.greeted && !d.calleeLeft) return null;
+  return dialOutcomeNote({
+    number: d.number,
+    outcome: d.outcome,
+    ...(d.sipStatus !== undefined ? { sipStatus: d.sipStatus } : {}),
+    ...(d.amd ? { amd: d.amd } : {}),
+    ...(d.leftAtOnce ? { leftAtOnce: true } : {}),
+    ...(d.outcome === 'voicemail' && d.amd === 'machine-vm' && onVoicemail === 'leave-message' ? { messageLeft: true } : {}),
+  });
+}
+
 /** The note's first sentence (what happened), from the whole of a system text that holds one; null when none does. */
 export function dialNoteHeadline(text: string): string | null {
   const at = text.lastIndexOf(DIAL_NOTE_MARKER);

@@ -66,23 +66,28 @@ export class ScriptedLLM extends voice.testing.FakeLLM {
 
   /**
    * `generateReply({ instructions })` appends the instructions to the agent's system message; FakeLLM only knows an
-   * instruction-only turn by a last line starting with "instructions:", so a check-in is handed to it in that form.
+   * instruction-only turn by a last line starting with "instructions:", so such a turn is handed to it in that form.
    */
   override chat(params: Parameters<voice.testing.FakeLLM['chat']>[0]): llm.LLMStream {
     const system = params.chatCtx.items.find((i): i is llm.ChatMessage => i.type === 'message' && i.role === 'system');
     const text = system?.textContent ?? '';
-    const audience = (Object.keys(CHECK_IN_MARKERS) as Audience[]).find((a) => text.endsWith(this.script.checkInInstructions[a]));
-    // A dial's outcome (outcomeNote.ts) as the extra instructions: the model tells the caller what happened.
-    if (!audience && this.script.greeting && text.endsWith(this.script.greeting.instructions)) {
-      const chatCtx = llm.ChatContext.empty();
-      chatCtx.addMessage({ role: 'system', content: `scripted greeting\n${GREETING_MARKER}` });
-      return super.chat({ ...params, chatCtx });
-    }
-    const headline = audience ? null : dialNoteHeadline(text.slice(text.lastIndexOf('\n') + 1));
-    if (!audience && headline === null) return super.chat(params);
+    const marker = this.instructionMarker(text);
+    if (marker === null) return super.chat(params);
     const chatCtx = llm.ChatContext.empty();
-    chatCtx.addMessage({ role: 'system', content: audience ? `scripted check-in\n${CHECK_IN_MARKERS[audience]}` : `scripted dial result\n${DIAL_MARKER}${headline}` });
+    chatCtx.addMessage({ role: 'system', content: `scripted turn\n${marker}` });
     return super.chat({ ...params, chatCtx });
+  }
+
+  /**
+   * The instruction-only turn a system text ends with, as FakeLLM's marker line: a check-in (by audience), the
+   * greeting, or a dial's outcome (outcomeNote.ts: the model tells the caller what happened). Null: a user turn.
+   */
+  private instructionMarker(text: string): string | null {
+    const audience = (Object.keys(CHECK_IN_MARKERS) as Audience[]).find((a) => text.endsWith(this.script.checkInInstructions[a]));
+    if (audience) return CHECK_IN_MARKERS[audience];
+    if (this.script.greeting && text.endsWith(this.script.greeting.instructions)) return GREETING_MARKER;
+    const headline = dialNoteHeadline(text.slice(text.lastIndexOf('\n') + 1));
+    return headline === null ? null : `${DIAL_MARKER}${headline}`;
   }
 
   override lookup(input: string): voice.testing.FakeLLMResponse {

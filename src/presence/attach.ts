@@ -9,10 +9,9 @@
  * `agent.config.ts`), narrowed per call by the dispatch metadata. This agent's own entry (`src/agent/entry.ts`) goes
  * through exactly this function.
  */
-import { log, voice, type JobContext, type llm } from '@livekit/agents';
+import { log, voice, type JobContext } from '@livekit/agents';
 import { DisconnectReason, RoomEvent, type Participant, type RemoteParticipant, type RemoteTrack } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { dialRefusal } from '../../machines/dialPolicy.js';
 import type { CallEvent, CloseReason, DialRefusal, EndSource } from '../../machines/events.js';
 import { CallBridge, type BridgeLogger } from '../bridge/callBridge.js';
 import { CalleeSpeech } from '../bridge/calleeSpeech.js';
@@ -30,7 +29,9 @@ import { openRecordSink, type RecordSink } from '../record/sessionRecord.js';
 import type { TimelineEntry } from '../timeline/timeline.js';
 import { CallerHold } from './callerHold.js';
 import { END_SESSION_RPC, endSessionHandler } from './endSessionRpc.js';
-import { callTools, type CallTools } from './tools.js';
+import { presenceAgentParts, requestCheckedDial, type PresenceAgentParts } from './tools.js';
+
+export type { PresenceAgentParts };
 
 /** A line of the call's timeline, as the session record stores it: seconds since the call started, and the entry. */
 export type TimelineLine = TimelineEntry & { t: number };
@@ -59,17 +60,6 @@ export interface PresenceOptions {
   sink?: RecordSink | null;
   /** Extra shutdown callbacks, each bounded by its own deadline within `shutdown.budget`. */
   onShutdown?: { name: string; fn: (signal: AbortSignal) => Promise<void> | void; timeoutMs?: number }[];
-}
-
-/** What an adopter's agent needs from the layer: its tools, and (optionally) its turn hook. */
-export interface PresenceAgentParts {
-  /** `add_participant` and `end_call`: spread them into the agent's own `tools`. */
-  tools: CallTools;
-  /**
-   * Call from the agent's `onUserTurnCompleted(chatCtx, message)`: a turn heard from a dialed leg while
-   * answering-machine detection listens is rewritten as that person's, not the caller's. Optional.
-   */
-  attributeTurn(message: llm.ChatMessage): void;
 }
 
 export interface PresenceCall extends PresenceAgentParts {
@@ -268,11 +258,10 @@ export function attachPresence(o: PresenceOptions): PresenceCall {
   bridge.start();
   return {
     config,
-    tools: callTools(bridge),
-    attributeTurn: (message) => bridge.attributeTurn(message),
+    ...presenceAgentParts(bridge),
     inputOptions: caller ? { closeOnDisconnect: false, participantIdentity: caller.identity } : { closeOnDisconnect: false },
     requestEnd: (source = 'backend') => bridge.requestEnd(source),
-    dial: (number) => dialRefusal(number.trim(), config.dial) ?? bridge.requestDial(number.trim()),
+    dial: (number) => requestCheckedDial(bridge, number),
     subscribe: (listener) => {
       listeners.add(listener);
       return () => void listeners.delete(listener);

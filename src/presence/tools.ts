@@ -22,19 +22,25 @@ export function explainRefusal(reason: DialRefusal): string {
   return EXPLAIN[reason];
 }
 
+/**
+ * Asks for a dial to `phone` (trimmed): the dial policy first, so that a refused number never reaches the machine's
+ * dialer, let alone the API; then the machine. Why it was refused, or null when the dial started. The tool and the
+ * layer's `call.dial` both go through it, with the bridge's config, so both judge a number by the same policy.
+ */
+export function requestCheckedDial(bridge: CallBridge, phone: string): DialRefusal | null {
+  const number = phone.trim();
+  return dialRefusal(number, bridge.config.dial) ?? bridge.requestDial(number);
+}
+
 export function callTools(bridge: CallBridge) {
-  // The bridge's config, so the tool and the machine always judge a number by the same policy.
-  const { config } = bridge;
   return {
     add_participant: llm.tool({
       description: 'Dial a phone number and add that person to this call (for example the user’s manager).',
       parameters: z.object({ phone: z.string().describe('The number to dial, in E.164 format, e.g. +15551234567') }),
       execute: ({ phone }) =>
         bridge.pauseDuring('add_participant', async () => {
-          const number = phone.trim();
-          // Checked here first so that a refused number never reaches the machine's dialer, let alone the API.
-          const refused = dialRefusal(number, config.dial) ?? bridge.requestDial(number);
-          return refused ? `Not dialed: ${explainRefusal(refused)}` : `Dialing ${number} now. Tell the user you are calling.`;
+          const refused = requestCheckedDial(bridge, phone);
+          return refused ? `Not dialed: ${explainRefusal(refused)}` : `Dialing ${phone.trim()} now. Tell the user you are calling.`;
         }),
     }),
     end_call: llm.tool({
@@ -51,7 +57,18 @@ export function callTools(bridge: CallBridge) {
 /** The call's tools, as an agent's `tools` takes them. */
 export type CallTools = ReturnType<typeof callTools>;
 
-/** The layer's parts for an agent, from a bridge (local mode and the simulator build one without a room). */
-export function presenceAgentParts(bridge: CallBridge): { tools: CallTools; attributeTurn: CallBridge['attributeTurn'] } {
+/** What an adopter's agent needs from the layer: its tools, and (optionally) its turn hook. */
+export interface PresenceAgentParts {
+  /** `add_participant` and `end_call`: spread them into the agent's own `tools`. */
+  tools: CallTools;
+  /**
+   * Call from the agent's `onUserTurnCompleted(chatCtx, message)`: a turn heard from a dialed leg while
+   * answering-machine detection listens is rewritten as that person's, not the caller's. Optional.
+   */
+  attributeTurn(message: llm.ChatMessage): void;
+}
+
+/** The layer's parts for an agent, from its bridge: `attachPresence`'s, and local mode's and the simulator's (no room). */
+export function presenceAgentParts(bridge: CallBridge): PresenceAgentParts {
   return { tools: callTools(bridge), attributeTurn: (message) => bridge.attributeTurn(message) };
 }

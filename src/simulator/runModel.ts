@@ -11,7 +11,7 @@ import { calleeSpeechEvent, callerLeftEffect, disconnectEffect, sessionCloseEven
 import type { OverrideRejection } from '../config/dispatch.js';
 import { withOverrides } from '../config/load.js';
 import { withDispatchMetadata } from '../config/dispatch.js';
-import { dialNoteHeadline, dialOutcomeNote } from '../dialer/outcomeNote.js';
+import { dialNoteHeadline, dialReportNote } from '../dialer/outcomeNote.js';
 import { dialedIdentity, isDialedIdentity } from '../dialer/sipDialer.js';
 import type { AgentConfig } from '../config/schema.js';
 import { createCallActor } from '../commands.js';
@@ -22,7 +22,7 @@ import { checkInvariants } from '../timeline/invariants.js';
 import { presenceLabel } from '../timeline/presence.js';
 import { words, type DisconnectKind, type Scenario, type Step } from './scenario.js';
 import { ms, SessionModel } from './sessionModel.js';
-import { commandEntry, summarize, type PresenceLabel, type Summary, type TimelineEntry, type TimelineEvent } from '../timeline/timeline.js';
+import { commandEntry, summarize, type AmdCategory, type PresenceLabel, type Summary, type TimelineEntry, type TimelineEvent } from '../timeline/timeline.js';
 
 export interface RunResult {
   scenario: Scenario;
@@ -142,7 +142,12 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
   const { config, rejected } = scenarioSetup(scenario, base);
   const clock = FakeTimers.createClock(0, 10_000);
   const timeline: TimelineEvent[] = [];
-  const record = (entry: TimelineEntry) => timeline.push({ t: clock.now / 1000, ...entry });
+  /** Each dial's AMD verdict, as recorded: what its report to the caller says. */
+  const amdVerdicts = new Map<string, AmdCategory>();
+  const record = (entry: TimelineEntry) => {
+    if (entry.type === 'amd') amdVerdicts.set(entry.number, entry.category);
+    timeline.push({ t: clock.now / 1000, ...entry });
+  };
 
   const timers = {
     setTimeout: (fn: () => void, delay: number): unknown => clock.setTimeout(fn, delay),
@@ -157,19 +162,13 @@ export function runModel(scenario: Scenario, base: AgentConfig): RunResult {
     if (event.type === 'DIAL_SETTLED') reportDial(event);
   };
   // As the bridge's reportDial: the model tells the caller how a dial it settled went, unless the call is closing or
-  // the answer's greeting (heard while AMD listened) already has its reply.
+  // the answer's greeting (heard while AMD listened: the screen model plays it) already has its reply.
   const reportDial = (event: Extract<CallEvent, { type: 'DIAL_SETTLED' }>) => {
-    if (event.outcome === 'cancelled' || actor.getSnapshot().context.closeReason !== null) return;
-    if (event.outcome === 'answered' && config.dial.amd.enabled) return;
-    const amd = [...timeline].reverse().find((e) => e.type === 'amd' && e.number === event.number);
-    const note = dialOutcomeNote({
-      number: event.number,
-      outcome: event.outcome,
-      ...(event.sipStatus !== undefined ? { sipStatus: event.sipStatus } : {}),
-      ...(amd?.type === 'amd' ? { amd: amd.category } : {}),
-      ...(event.outcome === 'voicemail' && amd?.type === 'amd' && amd.category === 'machine-vm' && config.dial.onVoicemail === 'leave-message' ? { messageLeft: true } : {}),
-    });
-    session.speak({ text: dialNoteHeadline(note)!, prompt: null, interruptible: true, think: true });
+    const note = dialReportNote(
+      { ...event, amd: amdVerdicts.get(event.number) ?? null, greeted: config.dial.amd.enabled, closing: actor.getSnapshot().context.closeReason !== null },
+      config.dial.onVoicemail,
+    );
+    if (note !== null) session.speak({ text: dialNoteHeadline(note)!, prompt: null, interruptible: true, think: true });
   };
   const session = new SessionModel(timers, scenario.model, config.presence.userAwayTimeout, { record, send });
   // As the bridge's applyAudioInput: with dial.holdCaller.audioInput the input is off while the caller is held,
