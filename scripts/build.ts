@@ -69,8 +69,12 @@ export function builtPath(outdir: string, source: string): string {
   return join(outdir, relative(ROOT, resolve(ROOT, source)).replace(/\.ts$/, '.js'));
 }
 
-// Run as a script (import.meta.url is the real path; argv[1] may go through a symlink).
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+/** Whether the module at `url` (its `import.meta.url`) is the script node was started with (argv[1] may be a symlink). */
+export function isMainModule(url: string): boolean {
+  return Boolean(process.argv[1]) && url === pathToFileURL(realpathSync(process.argv[1]!)).href;
+}
+
+if (isMainModule(import.meta.url)) {
   const outdir = join(ROOT, 'dist');
   const { files } = await build(outdir);
   // --quiet: before another script (prestart, presimulate, ...), whose own output is what the user asked for.

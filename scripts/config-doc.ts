@@ -3,12 +3,11 @@
  * key carries its description (`.describe`), its default and its rule. Writes `docs/configuration.md` and
  * `docs/agent.config.schema.json` (JSON Schema, for editors). `test/config-doc.test.ts` fails when either is out of date.
  */
-import { realpathSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { configSchema } from '../src/config/schema.js';
-import { ROOT } from './build.js';
+import { isMainModule, ROOT } from './build.js';
 
 export const CONFIG_DOC = join(ROOT, 'docs', 'configuration.md');
 export const CONFIG_JSON_SCHEMA = join(ROOT, 'docs', 'agent.config.schema.json');
@@ -115,7 +114,7 @@ export function writeConfigDocs(): void {
   writeFileSync(CONFIG_JSON_SCHEMA, `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+if (isMainModule(import.meta.url)) {
   writeConfigDocs();
   process.stderr.write(`wrote ${CONFIG_DOC} and ${CONFIG_JSON_SCHEMA}\n`);
 }

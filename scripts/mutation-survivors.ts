@@ -9,9 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { realpathSync } from 'node:fs';
-import { ROOT } from './build.js';
+import { isMainModule, ROOT } from './build.js';
 
 export interface Equivalent {
   file: string;
@@ -46,7 +44,7 @@ export function checkSurvivors(report: Report, equivalent: readonly Equivalent[]
   return { unexplained, stale, explained: survivors.length - unexplained.length };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+if (isMainModule(import.meta.url)) {
   const report = JSON.parse(readFileSync(join(ROOT, 'reports', 'mutation', 'mutation.json'), 'utf8')) as Report;
   const { equivalent } = JSON.parse(readFileSync(join(ROOT, 'stryker.equivalent.json'), 'utf8')) as { equivalent: Equivalent[] };
   const { unexplained, stale, explained } = checkSurvivors(report, equivalent);

@@ -13,10 +13,8 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { realpathSync } from 'node:fs';
 import { build as esbuild } from 'esbuild';
-import { ROOT } from './build.js';
+import { isMainModule, ROOT } from './build.js';
 
 export const PRESENCE_ENTRY = 'src/presence/index.ts';
 export const PACKAGE_NAME = 'livekit-presence';
@@ -94,6 +92,6 @@ export async function packPresence(): Promise<string> {
   return join(TARBALL_DIR, out);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+if (isMainModule(import.meta.url)) {
   process.stdout.write(`${await packPresence()}\n`);
 }
