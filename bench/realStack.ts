@@ -425,10 +425,7 @@ async function deleteRoomToExit(s: Support, calls: number): Promise<RealStackFig
 /** 2. An unresponsive caller (two check-ins, goodbye): from the goodbye's end to the room gone from the server. */
 async function goodbyeEndToRoomGone(s: Support, calls: number): Promise<RealStackFigures['goodbyeEndToRoomGone']> {
   // The e2e unresponsive-caller test's timings.
-  const config: AgentConfigInput = {
-    presence: { userAwayTimeout: 3 },
-    checkIn: { mode: 'fixed', interval: 3, maxPrompts: 2, messages: ['Are you still there?', 'I still cannot hear you.'] },
-  };
+  const config = s.quietCallerConfig();
   return withWorker(s, config, async (w) => {
     const gone: number[] = [];
     const listRooms: number[] = [];

@@ -10,17 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf } from '../support/worker/run.js';
 import { installExample, type InstalledExample } from '../support/adopter/install.js';
 import { startAgentWorker, type AgentWorker } from './support/agentWorker.js';
-import { chat } from './support/call.js';
+import { chat, QUIET_CHECK_INS, QUIET_GOODBYE, quietCallerConfig } from './support/call.js';
 import { eventually, roomService, uniqueRoom } from './support/stack.js';
 import { joinWebCaller } from './support/webCaller.js';
 
-const CHECK_INS = ['Are you still there?', 'I still cannot hear you.'];
-const GOODBYE = "It seems you've stepped away. I'll end the call now. Goodbye!";
-const CONFIG = {
-  presence: { userAwayTimeout: 4 },
-  checkIn: { mode: 'fixed' as const, interval: 3, maxPrompts: 2, messages: CHECK_INS },
-  goodbye: { messages: { user_unresponsive: GOODBYE } },
-};
+// A second more before away than the unresponsive-caller test: the caller also types into the chat first.
+const CONFIG = quietCallerConfig(4);
 
 describe("an adopter's agent with the packed presence layer, on the real server", () => {
   let example: InstalledExample;
@@ -51,8 +46,8 @@ describe("an adopter's agent with the packed presence layer, on the real server"
     expect(report).toMatchObject({ reason: 'user_unresponsive', withinBudget: true });
     const types = worker.record(room).map((l) => l.type);
     expect(types.filter((t) => ['checkIn', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom'].includes(t))).toEqual(['checkIn', 'checkIn', 'goodbye', 'sessionClose', 'shutdown', 'deleteRoom']);
-    await eventually(() => (caller.heard(GOODBYE) ? true : undefined), 'the goodbye to be heard', 15_000);
-    for (const text of CHECK_INS) expect(caller.heard(text), `heard "${text}"`).toBe(true);
+    await eventually(() => (caller.heard(QUIET_GOODBYE) ? true : undefined), 'the goodbye to be heard', 15_000);
+    for (const text of QUIET_CHECK_INS) expect(caller.heard(text), `heard "${text}"`).toBe(true);
     await eventually(async () => ((await roomService().listRooms([room])).length === 0 ? true : undefined), `room ${room} to be gone`);
     await exitOf(job.pid, 30_000);
     expect(worker.killLines()).toEqual([]);

@@ -10,11 +10,11 @@
  * The models are scripted, so AMD never reaches a verdict on speech here: what is tested is when it listens and what
  * ends it, not how it classifies (that needs a real model; see the README).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startAgentWorker, type AgentWorker } from './support/agentWorker.js';
-import { dialFromChat, e2eConfig, endTestCall, outboundTrunk, removeTrunks, webCall, type WebCall } from './support/call.js';
-import { startCallee, type Phone } from './support/phone.js';
-import { eventually, STACK } from './support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { dialFromChat, e2eConfig, webCall } from './support/call.js';
+import { dialingSuite } from './support/dialingSuite.js';
+import { startCallee } from './support/phone.js';
+import { eventually } from './support/stack.js';
 
 const NUMBER = '+15551230004';
 /** The job's log lines for the two answers a dial gets: the room's (the leg's call status) and the API's. */
@@ -23,37 +23,20 @@ const API_RETURNED = "the dial's API call returned";
 const CALLEE_PORT = 5074;
 
 describe('answering-machine detection on a real SIP leg', () => {
-  let worker: AgentWorker;
-  let phone: Phone | undefined;
-  let call: WebCall | undefined;
-  beforeAll(async () => {
-    const trunk = await outboundTrunk(CALLEE_PORT, STACK.ip);
-    worker = await startAgentWorker({
-      config: e2eConfig(trunk, {
-        presence: { userAwayTimeout: 20 },
-        dial: { sipTrunkId: trunk, ringingTimeout: 20, allow: ['+1555*'], amd: { enabled: true, models: 'session', noSpeechTimeout: 60, detectionTimeout: 60 }, maxSeconds: 120 },
-      }),
-    });
-  });
-  afterEach(async () => {
-    await endTestCall(call, phone);
-    phone = undefined;
-    call = undefined;
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await removeTrunks();
-  });
+  const s = dialingSuite(CALLEE_PORT, (trunk) => e2eConfig(trunk, {
+      presence: { userAwayTimeout: 20 },
+      dial: { sipTrunkId: trunk, ringingTimeout: 20, allow: ['+1555*'], amd: { enabled: true, models: 'session', noSpeechTimeout: 60, detectionTimeout: 60 }, maxSeconds: 120 },
+    }));
 
   it('listens from the answer; the leg hanging up mid-detection settles the dial at once, and the caller is told', async () => {
-    phone = startCallee({ ringMs: 1_500, answer: true, hangUpAfterMs: 3_000 }, CALLEE_PORT);
-    call = await webCall(worker, 'amd-leg-bye');
+    const phone = s.phone(startCallee({ ringMs: 1_500, answer: true, hangUpAfterMs: 3_000 }, CALLEE_PORT));
+    const call = s.call(await webCall(s.worker, 'amd-leg-bye'));
     const { room } = call;
-    await dialFromChat(worker, call, NUMBER);
-    const end = await worker.waitForRecord(room, (l) => l.type === 'dialEnd', 'the dial to end', 40_000);
+    await dialFromChat(s.worker, call, NUMBER);
+    const end = await s.worker.waitForRecord(room, (l) => l.type === 'dialEnd', 'the dial to end', 40_000);
     expect(end).toMatchObject({ outcome: 'answered' });
-    await worker.waitForRecord(room, (l) => l.type === 'calleeLeft', 'the callee leaving', 10_000);
-    const record = worker.record(room);
+    await s.worker.waitForRecord(room, (l) => l.type === 'calleeLeft', 'the callee leaving', 10_000);
+    const record = s.worker.record(room);
     // No verdict: the leg was gone before AMD had one, and nothing waited for its 60 s budget.
     expect(record.filter((l) => l.type === 'amd')).toEqual([]);
     // The session heard the leg's greeting while AMD listened (its input linked to the leg).
@@ -62,33 +45,33 @@ describe('answering-machine detection on a real SIP leg', () => {
 
     // In the job's own log: detection started on whichever came first, the room's word (sip.callStatus active) or the
     // API's answer; both orders happen on the real stack. Started by the room, it was running when the API returned.
-    const { pid } = await worker.job(room);
-    const lines = worker.lines.filter((l) => l.pid === pid);
+    const { pid } = await s.worker.job(room);
+    const lines = s.worker.lines.filter((l) => l.pid === pid);
     const listens = lines.findIndex((l) => l.msg === LEG_ANSWERED);
     const returned = lines.findIndex((l) => l.msg === API_RETURNED);
     expect(returned).toBeGreaterThanOrEqual(0);
     expect(lines[returned]).toMatchObject({ outcome: 'answered', screening: listens >= 0 && listens < returned });
 
     // The caller hears how it went: the agent speaks after the dial's end.
-    await worker.waitForRecord(room, (l) => l.type === 'agentState' && l.state === 'speaking' && l.t! > end.t!, 'the agent telling the caller', 20_000);
+    await s.worker.waitForRecord(room, (l) => l.type === 'agentState' && l.state === 'speaking' && l.t! > end.t!, 'the agent telling the caller', 20_000);
     expect(await phone.exited).toBe(0);
   });
 
   it("a caller who leaves while AMD listens (onCallerLeft continue): afterwards the session hears the callee, not the caller who is gone", async () => {
     // Its sentence (3.9 s), then 6 s of quiet, again and again: AMD hears a greeting end, and later ones follow.
-    phone = startCallee({ ringMs: 1_000, answer: true }, CALLEE_PORT, { quietSeconds: 6 });
-    call = await webCall(worker, 'amd-caller-left', { metadata: { dial: { onCallerLeft: 'continue', amd: { detectionTimeout: 8 } } } });
+    s.phone(startCallee({ ringMs: 1_000, answer: true }, CALLEE_PORT, { quietSeconds: 6 }));
+    const call = s.call(await webCall(s.worker, 'amd-caller-left', { metadata: { dial: { onCallerLeft: 'continue', amd: { detectionTimeout: 8 } } } }));
     const { room } = call;
-    await dialFromChat(worker, call, NUMBER);
-    const { pid } = await worker.job(room);
+    await dialFromChat(s.worker, call, NUMBER);
+    const { pid } = await s.worker.job(room);
     // AMD listens from the first of the room's answer and the API's.
-    await eventually(() => worker.lines.find((l) => l.pid === pid && (l.msg === LEG_ANSWERED || (l.msg === API_RETURNED && l.outcome === 'answered'))), 'AMD listening to the leg', 30_000);
+    await eventually(() => s.worker.lines.find((l) => l.pid === pid && (l.msg === LEG_ANSWERED || (l.msg === API_RETURNED && l.outcome === 'answered'))), 'AMD listening to the leg', 30_000);
     await call.caller.leave();
-    await worker.waitForRecord(room, (l) => l.type === 'callerHangup', "the caller's hang-up", 10_000);
+    await s.worker.waitForRecord(room, (l) => l.type === 'callerHangup', "the caller's hang-up", 10_000);
     // The scripted model never classifies: AMD settles at its budget (uncertain), a person.
-    const end = await worker.waitForRecord(room, (l) => l.type === 'dialEnd', 'the dial to end', 40_000);
+    const end = await s.worker.waitForRecord(room, (l) => l.type === 'dialEnd', 'the dial to end', 40_000);
     expect(end).toMatchObject({ outcome: 'answered' });
     // The callee's next sentence reaches the session's own input (its user state), so presence and the model hear them.
-    await worker.waitForRecord(room, (l) => l.type === 'userState' && l.state === 'speaking' && l.t! > end.t!, 'the session hearing the callee after AMD', 30_000);
+    await s.worker.waitForRecord(room, (l) => l.type === 'userState' && l.state === 'speaking' && l.t! > end.t!, 'the session hearing the callee after AMD', 30_000);
   });
 });

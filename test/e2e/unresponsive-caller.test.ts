@@ -6,16 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf } from '../support/worker/run.js';
 import { startAgentWorker, type AgentWorker } from './support/agentWorker.js';
+import { QUIET_CHECK_INS, QUIET_GOODBYE, quietCallerConfig } from './support/call.js';
 import { eventually, roomService, uniqueRoom } from './support/stack.js';
 import { joinWebCaller, toneSequences } from './support/webCaller.js';
 
-const CHECK_INS = ['Are you still there?', 'I still cannot hear you.'];
-const GOODBYE = "It seems you've stepped away. I'll end the call now. Goodbye!";
-const CONFIG = {
-  presence: { userAwayTimeout: 3 },
-  checkIn: { mode: 'fixed' as const, interval: 3, maxPrompts: 2, messages: CHECK_INS },
-  goodbye: { messages: { user_unresponsive: GOODBYE } },
-};
+const CONFIG = quietCallerConfig();
 
 describe('an unresponsive web caller, on the real server', () => {
   let worker: AgentWorker;
@@ -29,10 +24,10 @@ describe('an unresponsive web caller, on the real server', () => {
   it('is checked on twice, hears each check-in and the goodbye, and the call ends with the room and the job process', async () => {
     // What the caller hears is told apart by pitch: the check-ins' tones must differ from each other and from the
     // goodbye's, however its sentences are grouped.
-    const [a, b] = CHECK_INS.map((t) => toneSequences(t)[0]![0]!);
+    const [a, b] = QUIET_CHECK_INS.map((t) => toneSequences(t)[0]![0]!);
     expect(a).not.toBe(b);
-    expect(toneSequences(GOODBYE).flat()).not.toContain(a);
-    expect(toneSequences(GOODBYE).flat()).not.toContain(b);
+    expect(toneSequences(QUIET_GOODBYE).flat()).not.toContain(a);
+    expect(toneSequences(QUIET_GOODBYE).flat()).not.toContain(b);
     const room = uniqueRoom('unresponsive');
     await worker.createRoom(room);
     const caller = await joinWebCaller(room);
@@ -45,10 +40,10 @@ describe('an unresponsive web caller, on the real server', () => {
     expect(report.reason).toBe('user_unresponsive');
 
     // The audio of each check-in and of the goodbye reached the caller through the SFU.
-    await eventually(() => (caller.heard(GOODBYE) ? true : undefined), 'the goodbye to be heard', 15_000).catch((e: Error) => {
+    await eventually(() => (caller.heard(QUIET_GOODBYE) ? true : undefined), 'the goodbye to be heard', 15_000).catch((e: Error) => {
       throw new Error(`${e.message}; tones heard: ${JSON.stringify(caller.tones)}`);
     });
-    for (const text of CHECK_INS) expect(caller.heard(text), `heard "${text}"; tones: ${JSON.stringify(caller.tones)}`).toBe(true);
+    for (const text of QUIET_CHECK_INS) expect(caller.heard(text), `heard "${text}"; tones: ${JSON.stringify(caller.tones)}`).toBe(true);
 
     // The room is gone from the server, and the job process ended by itself, with no kill line from the framework.
     await eventually(async () => ((await roomService().listRooms([room])).length === 0 ? true : undefined), `room ${room} to be gone`);

@@ -57,11 +57,24 @@ export async function chat(caller: WebCaller, text: string): Promise<void> {
   await caller.room.localParticipant!.sendText(text, { topic: 'lk.chat' });
 }
 
+/** What the agent says to a caller who went quiet, in the e2e suite: fixed check-ins (a listener tells them apart by
+ * their tones), then the goodbye. */
+export const QUIET_CHECK_INS = ['Are you still there?', 'I still cannot hear you.'];
+export const QUIET_GOODBYE = "It seems you've stepped away. I'll end the call now. Goodbye!";
+
+/** Presence for a caller who goes quiet: away after `userAwayTimeout`, two fixed check-ins 3 s apart, the goodbye. */
+export function quietCallerConfig(userAwayTimeout = 3): AgentConfigInput {
+  return {
+    presence: { userAwayTimeout },
+    checkIn: { mode: 'fixed', interval: 3, maxPrompts: 2, messages: QUIET_CHECK_INS },
+    goodbye: { messages: { user_unresponsive: QUIET_GOODBYE } },
+  };
+}
+
 /** An e2e worker config: short presence timings, fixed check-ins, and no AMD unless a test turns it on. */
 export function e2eConfig(trunkId: string, over: AgentConfigInput = {}): AgentConfigInput {
   return {
-    presence: { userAwayTimeout: 3 },
-    checkIn: { mode: 'fixed', interval: 3, maxPrompts: 2, messages: ['Are you still there?', 'I still cannot hear you.'] },
+    ...quietCallerConfig(),
     dial: { sipTrunkId: trunkId, ringingTimeout: 20, allow: ['+1555*'], amd: { enabled: false } },
     ...over,
   } as AgentConfigInput;
