@@ -52,7 +52,11 @@ describe.each<[string, AgentConfigInput['dial'], number]>([
       // The server took the leg's subscription changes (its API log), none failed, and the leg received the caller's
       // microphone after the hold (the SIP bridge's own log). A ringing leg takes no media at all: the bridge
       // subscribes it once it answers, which here is when the dial (no AMD) settles and the hold ends.
-      const api = serverApiLog('RoomService.UpdateSubscriptions').filter((l) => l.room === room);
+      // The release's requests are sent after `releaseCaller` is recorded, one leg at a time (CallerHold): on two busy
+      // cores the last reached the server 5 s after it. Waited for, not read once.
+      const updates = () => serverApiLog('RoomService.UpdateSubscriptions').filter((l) => l.room === room);
+      await eventually(() => (updates().length >= 2 ? true : undefined), 'the hold and its release at the server (UpdateSubscriptions)', 30_000);
+      const api = updates();
       expect(api.length).toBeGreaterThanOrEqual(2);
       expect(api.map((l) => l.status)).toEqual(api.map(() => '200'));
       await eventually(() => (bridged('track subscribed') >= 1 ? true : undefined), "the leg subscribed to the caller's microphone after the hold", 15_000);
